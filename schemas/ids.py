@@ -1,0 +1,85 @@
+"""Resident ID facts from python-stdnum: GB 11643 check digits and GB/T 2260 region codes.
+
+We use stdnum's check-digit helper and its region table (current and historical
+codes), not its `validate()`, which rejects valid IDs whose region code did not
+exist yet in the birth year (see shared/notes/stack.md).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from stdnum import numdb
+from stdnum.cn import ric
+
+
+def check_digit(id17: str) -> str:
+    """Check character (0-9 or X) for the first 17 digits of an ID."""
+    return ric.calc_check_digit(id17 + "0")
+
+
+def to18(id15: str) -> str:
+    """Convert a 15-digit legacy ID to 18 digits: insert '19' after digit 6, append the check digit."""
+    body = id15[:6] + "19" + id15[6:]
+    return body + check_digit(body)
+
+
+@lru_cache(maxsize=1)
+def region_codes() -> tuple[str, ...]:
+    """All 6-digit administrative division codes stdnum knows (current and historical)."""
+    db = numdb.get("cn/loc")
+
+    def walk(prefixes, pre=""):
+        for _length, low, high, _props, children in prefixes:
+            for n in range(int(low), int(high) + 1):
+                code = pre + str(n).zfill(len(low))
+                if children:
+                    yield from walk(children, code)
+                else:
+                    yield code
+
+    return tuple(sorted({c for c in walk(db.prefixes) if len(c) == 6}))
+
+
+def region_name(code: str) -> str:
+    parts = numdb.get("cn/loc").info(code)
+    return "".join(v for _, p in parts for v in p.values())
+
+
+def make_id(region: str, birth: dt.date, seq: int, male: bool) -> str:
+    """A structurally valid 18-digit ID (for generated data only)."""
+    seq = seq % 100
+    gender_digit = (seq % 5) * 2 + (1 if male else 0)
+    body = f"{region}{birth:%Y%m%d}{seq:02d}{gender_digit}"
+    return body + check_digit(body)
+
+
+def register(con) -> None:
+    """Create the `region_codes` table and the `id_check_digit(VARCHAR)` function in a DuckDB connection."""
+    import pyarrow as pa
+
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "region_codes" not in tables:
+        codes = pa.table({"code": pa.array(region_codes(), pa.string())})
+        con.register("_region_codes_src", codes)
+        con.execute("CREATE TABLE region_codes AS SELECT code FROM _region_codes_src")
+        con.unregister("_region_codes_src")
+    try:
+        con.create_function("id_check_digit", _check_digits, ["VARCHAR"], "VARCHAR",
+                            type="arrow", null_handling="special", side_effects=False)
+    except Exception as exc:  # already registered on this connection
+        if "already exists" not in str(exc):
+            raise
+
+
+def _check_digits(arr):
+    """Vectorised (Arrow) check-digit function: NULL for anything that is not 17+ digits."""
+    import pyarrow as pa
+
+    out = []
+    for v in arr.to_pylist():
+        if v is None or len(v) < 17 or not v[:17].isdigit() or not v[:17].isascii():
+            out.append(None)
+        else:
+            out.append(check_digit(v[:17]))
+    return pa.array(out, pa.string())
