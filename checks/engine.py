@@ -68,10 +68,10 @@ def ensure_tables(con) -> None:
 
 SCHEMA_FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS schema_findings (
-    rule_id VARCHAR,        -- SCH-01..04
-    "table" VARCHAR, field VARCHAR, value VARCHAR, problem VARCHAR,
-    household_id VARCHAR, id_number VARCHAR, person_name VARCHAR, key_value VARCHAR,
-    township VARCHAR, village VARCHAR,
+    rule_id VARCHAR,        -- SCH-02, SCH-03, SCH-04 (SCH-01 is file-level: see run.json files)
+    "table" VARCHAR, field VARCHAR, value VARCHAR,
+    household_id VARCHAR, id_number VARCHAR, helper_id_number VARCHAR, project_id VARCHAR,
+    person_name VARCHAR, township VARCHAR, village VARCHAR, row_hash VARCHAR,
     _rid BIGINT, _file VARCHAR, _sheet VARCHAR, _row INTEGER
 )"""
 

@@ -1,0 +1,321 @@
+"""Stage 3 — load: recognised sheets → canonical DuckDB tables, conserving every row.
+
+    ingest(con, files, root)  -> list[FileReport]
+
+Per sheet: rows above and including the header, empty rows, repeated headers and
+合计/总计/… rows are skipped; every other row is read, and is either loaded or
+rejected with a reason (rows_read = rows_loaded + rows_rejected). Raw text is
+staged per kind, normalised with the SQL macros of pipeline.normalise, then:
+unattributable rows are rejected; exact duplicates (all canonical columns equal,
+within or across files of a kind) keep the first copy in file order and raise
+SCH-03; repeated keys with different content (households, helpers, projects)
+keep the first row. SCH-02/SCH-04 findings go to `schema_findings`, rejected
+rows to `rejected_rows`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from checks.engine import ensure_tables
+from pipeline import normalise as N
+from pipeline.read import ReadError, Sheet, read_file
+from pipeline.recognise import is_skip_row, recognise
+from schemas.headers import norm_header
+from schemas.tables import TABLES, Table
+
+REJECTED_DDL = """
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    file VARCHAR, sheet VARCHAR, "row" INTEGER, kind VARCHAR, reason VARCHAR, raw VARCHAR
+)"""
+
+KEY_LABEL = {"members": "户编号和证件号码", "households": "户编号", "helpers": "帮扶责任人证件号码",
+             "pairings": "户编号", "projects": "项目编号", "beneficiaries": "项目编号和受益户编号",
+             "loans": "借款人证件号码和户编号"}
+
+
+@dataclass
+class FileReport:
+    path: str
+    sha256: str = ""
+    kind: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    status: str = "loaded"            # loaded | rejected | skipped | unreadable
+    problems: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)   # SCH-01
+    extra_columns: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Stager:
+    """Accumulates raw text rows per kind in DuckDB staging tables."""
+
+    def __init__(self, con):
+        self.con = con
+        self.seq = 0
+        self.kinds: set[str] = set()
+        self.extras: dict[str, list[str]] = {}
+
+    def stage(self, table: Table, rel: str, sheet: str, date1904: bool, columns: dict[str, int],
+              extras: dict[str, int], rows: list[tuple[int, list[str]]]) -> None:
+        n = len(rows)
+        data: dict[str, pa.Array] = {
+            "_seq": pa.array(range(self.seq, self.seq + n), pa.int64()),
+            "_file": pa.array([rel] * n, pa.string()),
+            "_sheet": pa.array([sheet] * n, pa.string()),
+            "_row": pa.array([r for r, _ in rows], pa.int32()),
+            "_d1904": pa.array([date1904] * n, pa.bool_()),
+        }
+        self.seq += n
+        for c in table.columns:
+            i = columns.get(c.name)
+            if i is None:
+                data[c.name] = pa.nulls(n, pa.string())
+            else:
+                data[c.name] = pa.array([cells[i] if i < len(cells) else "" for _, cells in rows], pa.string())
+        extra_json = None
+        if extras:
+            extra_json = pa.array([_extra_json(extras, cells) for _, cells in rows], pa.string())
+        data["_extra"] = extra_json if extra_json is not None else pa.nulls(n, pa.string())
+        tbl = pa.table(data)
+        name = f"_stage_{table.name}"
+        self.con.register("_incoming", tbl)
+        if table.name not in self.kinds:
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _incoming')
+            self.kinds.add(table.name)
+        else:
+            self.con.execute(f'INSERT INTO "{name}" SELECT * FROM _incoming')
+        self.con.unregister("_incoming")
+
+
+def _extra_json(extras: dict[str, int], cells: list[str]) -> str | None:
+    d = {h: cells[i] for h, i in extras.items() if i < len(cells) and cells[i]}
+    return json.dumps(d, ensure_ascii=False) if d else None
+
+
+def _raw_json(table: Table, alias: str = "s") -> str:
+    parts = ", ".join(f"'{c.header}', {alias}.\"{c.name}\"" for c in table.columns)
+    return f"json_object({parts})"
+
+
+def _keys_of(table: Table) -> dict[str, str]:
+    """Issue-key expressions of a row, for schema findings (on the typed relation n)."""
+    t = table.name
+    k = {"household_id": "NULL", "id_number": "NULL", "helper_id_number": "NULL",
+         "project_id": "NULL", "person_name": "NULL", "township": "NULL", "village": "NULL"}
+    cols = set(table.names)
+    if "household_id" in cols:
+        k["household_id"] = "n.household_id"
+    if t == "members":
+        k["id_number"], k["person_name"] = "n.id_number", "n.name"
+    elif t == "households":
+        k["person_name"] = "n.head_name"
+    elif t == "helpers":
+        k["helper_id_number"], k["person_name"] = "n.id_number", "n.name"
+    elif t == "pairings":
+        k["helper_id_number"] = "n.helper_id_number"
+    elif t in ("projects", "beneficiaries"):
+        k["project_id"] = "n.project_id"
+    elif t == "loans":
+        k["id_number"], k["person_name"] = "n.borrower_id_number", "n.borrower_name"
+    elif table.person_col:
+        k["id_number"] = f"n.{table.person_col}"
+        name = next((c for c in ("name", "owner", "legal_rep", "head_name") if c in cols), None)
+        if name:
+            k["person_name"] = f"n.{name}"
+    if "township" in cols:
+        k["township"] = "n.township"
+    if "village" in cols:
+        k["village"] = "n.village"
+    return k
+
+
+def finalize_kind(con, table: Table) -> None:
+    """Normalise the staged rows of one kind, reject, dedupe, findings, insert canonical rows."""
+    t = table.name
+    stage = f'"_stage_{t}"'
+    typed = N.select_list(table, date1904="s._d1904", prefix="s.")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _norm AS
+        SELECT s._seq, s._file, s._sheet, s._row, s._extra, {typed}
+        FROM {stage} s""")
+    canon = ", ".join(f'"{c}"' for c in table.names)
+    key_null = " AND ".join(f'"{k}" IS NULL' for k in table.keys)
+    unique = table.unique_key
+    # classify every row: reject reason or NULL
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _class AS
+        WITH a AS (
+            SELECT _seq, _file, _row, ({key_null}) AS unattributable,
+                   first_value(_file) OVER w AS dup_file, first_value(_row) OVER w AS dup_row,
+                   row_number() OVER w AS dup_n
+            FROM _norm
+            WINDOW w AS (PARTITION BY {canon} ORDER BY _seq)
+        ), b AS (
+            SELECT a.*, n."{unique or table.keys[0]}" AS ukey FROM a JOIN _norm n USING (_seq)
+        ), c AS (
+            SELECT b.*,
+                   CASE WHEN {'true' if unique else 'false'} AND NOT unattributable AND dup_n = 1
+                             AND ukey IS NOT NULL
+                        THEN row_number() OVER (PARTITION BY ukey, (NOT unattributable AND dup_n = 1)
+                                                ORDER BY _seq) END AS key_n,
+                   CASE WHEN {'true' if unique else 'false'} AND ukey IS NOT NULL
+                        THEN first_value(_file) OVER (PARTITION BY ukey, (NOT unattributable AND dup_n = 1) ORDER BY _seq) END AS key_file,
+                   CASE WHEN {'true' if unique else 'false'} AND ukey IS NOT NULL
+                        THEN first_value(_row) OVER (PARTITION BY ukey, (NOT unattributable AND dup_n = 1) ORDER BY _seq) END AS key_row
+            FROM b
+        )
+        SELECT _seq,
+               CASE WHEN unattributable THEN 'cannot be attributed: no {KEY_LABEL.get(t, table.col(table.keys[0]).header)}'
+                    WHEN dup_n > 1 THEN 'duplicate of ' || dup_file || ' row ' || dup_row
+                    WHEN key_n > 1 THEN 'duplicate key of ' || key_file || ' row ' || key_row
+               END AS reason,
+               (NOT unattributable AND dup_n > 1) AS is_dup
+        FROM c""")
+    # rejected rows with their raw values
+    con.execute(f"""
+        INSERT INTO rejected_rows
+        SELECT s._file, s._sheet, s._row, '{t}', c.reason, {_raw_json(table)}
+        FROM _class c JOIN {stage} s USING (_seq)
+        WHERE c.reason IS NOT NULL ORDER BY s._seq""")
+    # canonical rows
+    con.execute(f"""
+        INSERT INTO "{t}" BY NAME
+        SELECT {canon}, n._seq AS _rid, n._file, n._sheet, n._row, n._extra
+        FROM _norm n JOIN _class c USING (_seq) WHERE c.reason IS NULL ORDER BY n._seq""")
+    # schema findings (for loaded rows; a duplicate copy raises SCH-03 only)
+    k = _keys_of(table)
+    keycols = ", ".join(f"{v} AS {name}" for name, v in k.items())
+    parts = []
+    for c in table.columns:
+        fails = N.parse_fails(c, f's."{c.name}"', "s._d1904")
+        if fails:
+            parts.append(f"SELECT 'SCH-02' AS rule_id, '{c.name}' AS field, s.\"{c.name}\" AS value, s._seq "
+                         f"FROM {stage} s WHERE {fails}")
+        if c.name in table.not_null:
+            parts.append(f"SELECT 'SCH-04' AS rule_id, '{c.name}' AS field, NULL AS value, s._seq FROM {stage} s "
+                         f"WHERE cc_text(s.\"{c.name}\") IS NULL")
+    if parts:
+        con.execute(f"""
+            INSERT INTO schema_findings
+            SELECT f.rule_id, '{t}', f.field, f.value, {keycols}, NULL,
+                   n._seq, n._file, n._sheet, n._row
+            FROM ({' UNION ALL '.join(parts)}) f
+            JOIN _norm n USING (_seq) JOIN _class c USING (_seq)
+            WHERE c.reason IS NULL""")
+    con.execute(f"""
+        INSERT INTO schema_findings
+        SELECT 'SCH-03', '{t}', NULL, NULL, {keycols},
+               substr(sha256(CAST(to_json(struct_pack({', '.join(f'"{x}" := n."{x}"' for x in table.names)})) AS VARCHAR)), 1, 16),
+               n._seq, n._file, n._sheet, n._row
+        FROM _norm n JOIN _class c USING (_seq) WHERE c.is_dup""")
+    con.execute(f"DROP TABLE {stage}")
+
+
+def _sheet_rows(sheet: Sheet, start: int, header_norm: list[str]):
+    """Data rows after the header: [(excel_row, cells)], skipped count."""
+    data, skipped = [], 0
+    rows = sheet.rows
+    for i in range(start, len(rows)):
+        why = is_skip_row(rows[i], header_norm)
+        if why:
+            skipped += 1
+        else:
+            data.append((sheet.row_number(i), rows[i]))
+    return data, skipped
+
+
+def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
+           progress=None) -> list[FileReport]:
+    """Read, recognise, stage and load every file; return one report per (file, sheet)."""
+    ensure_tables(con)
+    con.execute(REJECTED_DDL)
+    N.install(con)
+    stager = Stager(con)
+    reports: list[FileReport] = []
+    for path in files:
+        rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        digest = sha256_file(path) if path.is_file() else ""
+        try:
+            sheets = read_file(path)
+        except ReadError as exc:
+            reports.append(FileReport(rel, digest, status="unreadable", problems=[str(exc)]))
+            if progress:
+                progress(rel)
+            continue
+        file_reports = []
+        for sheet in sheets:
+            rep = FileReport(rel, digest, sheet=sheet.name or None)
+            trailing = getattr(sheet, "trailing_empty", 0)
+            if not any(any(r) for r in sheet.rows):
+                rep.status, rep.rows_skipped = "skipped", len(sheet.rows) + trailing
+                rep.problems.append("empty sheet")
+                file_reports.append(rep)
+                continue
+            lay = recognise(sheet, kind)
+            if lay is None:
+                rep.status = "skipped"
+                rep.problems.append("no header row of any known table kind")
+                rep.rows_skipped = len(sheet.rows) + trailing
+                file_reports.append(rep)
+                continue
+            rep.kind = lay.kind
+            rep.header_row = sheet.row_number(lay.header_index)
+            header_norm = [norm_header(h) for h in sheet.rows[lay.header_index]]
+            while header_norm and not header_norm[-1]:
+                header_norm.pop()
+            data, skipped = _sheet_rows(sheet, lay.header_index + 1, header_norm)
+            rep.rows_skipped = lay.header_index + 1 + skipped + trailing
+            rep.rows_read = len(data)
+            if lay.problem:
+                rep.status = "rejected"
+                rep.problems.append(lay.problem)
+                rep.missing_columns = [TABLES[lay.kind].col(m).header for m in lay.missing] if lay.kind else []
+                rep.rows_rejected = len(data)
+                if data:
+                    headers = lay.headers
+                    con.executemany(
+                        "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
+                        [(rel, sheet.name, r, lay.kind, lay.problem,
+                          json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
+                                      for i, v in enumerate(cells) if v}, ensure_ascii=False))
+                         for r, cells in data])
+                file_reports.append(rep)
+                continue
+            rep.extra_columns = list(lay.extras)
+            if data:
+                stager.stage(TABLES[lay.kind], rel, sheet.name, sheet.date1904, lay.columns, lay.extras, data)
+            file_reports.append(rep)
+        reports.extend(file_reports)
+        if progress:
+            progress(rel)
+    for t in TABLES.values():
+        if t.name in stager.kinds:
+            finalize_kind(con, t)
+    # rejected counts per (file, sheet)
+    counts = {(f, s): n for f, s, n in con.execute(
+        "SELECT file, coalesce(sheet, ''), count(*) FROM rejected_rows GROUP BY ALL").fetchall()}
+    for rep in reports:
+        if rep.status == "loaded" and rep.kind:
+            rep.rows_rejected = counts.get((rep.path, rep.sheet or ""), 0)
+            rep.rows_loaded = rep.rows_read - rep.rows_rejected
+    return reports

@@ -1,0 +1,143 @@
+"""Find a sheet's header row and its table kind (inputs.md "Kind recognition").
+
+One job: given a sheet's text rows, say where the header is (title rows above
+it, a two-row header), which canonical table it is, and which file column holds
+which canonical column — or why it cannot be recognised.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.read import Sheet
+from schemas.headers import is_known, map_columns, norm_header
+from schemas.tables import TABLES
+
+HEADER_SCAN_ROWS = 40
+SKIP_PREFIXES = ("合计", "总计", "小计", "制表人", "填表人", "审核人", "备注")
+
+
+@dataclass
+class Layout:
+    header_index: int                 # index into sheet.rows of the (lower) header row
+    headers: list[str]                # the column names (two-row headers combined)
+    header_rows: int = 1              # 1 or 2
+    kind: str | None = None
+    columns: dict[str, int] = field(default_factory=dict)    # canonical -> file column index
+    extras: dict[str, int] = field(default_factory=dict)     # other header -> file column index
+    problem: str | None = None        # unrecognised / ambiguous / missing columns
+    missing: list[str] = field(default_factory=list)         # req headers missing (SCH-01)
+    candidates: list[str] = field(default_factory=list)
+
+
+def _fill_merged(sheet: Sheet, r: int, row: list[str]) -> list[str]:
+    """Merged cells take their top-left value (for header rows)."""
+    out = list(row)
+    for (r0, c0), (r1, c1) in sheet.merged:
+        if r0 <= r <= r1:
+            top = sheet.rows[r0][c0] if r0 < len(sheet.rows) and c0 < len(sheet.rows[r0]) else ""
+            for c in range(c0, c1 + 1):
+                while len(out) <= c:
+                    out.append("")
+                if c != c0 or r != r0:
+                    out[c] = top
+    return out
+
+
+def _known_count(cells: list[str]) -> int:
+    return sum(1 for c in cells if c and is_known(c))
+
+
+def find_header(sheet: Sheet) -> tuple[int, list[str], int] | None:
+    """(index of the header row, column names, 1 or 2 header rows), or None."""
+    best, best_score = None, 1   # need at least 2 known headers
+    limit = min(len(sheet.rows), HEADER_SCAN_ROWS)
+    for i in range(limit):
+        row = sheet.rows[i]
+        if not any(row):
+            continue
+        score = _known_count(row)
+        if score > best_score:
+            best, best_score = i, score
+    if best is None:
+        return None
+    lower = _fill_merged(sheet, best, sheet.rows[best])
+    headers, n_rows = lower, 1
+    if best > 0:
+        upper = _fill_merged(sheet, best - 1, sheet.rows[best - 1])
+        width = max(len(lower), len(upper))
+        lower_p = lower + [""] * (width - len(lower))
+        upper_p = upper + [""] * (width - len(upper))
+        combined = [lo if norm_header(lo) else up for lo, up in zip(lower_p, upper_p)]
+        if _known_count(combined) > _known_count(lower_p):
+            headers, n_rows = combined, 2
+    return best, headers, n_rows
+
+
+def recognise(sheet: Sheet, kind: str | None = None) -> Layout | None:
+    """The layout of a sheet, or None when no header row is found at all."""
+    found = find_header(sheet)
+    if found is None:
+        return None
+    idx, headers, n_rows = found
+    lay = Layout(header_index=idx, headers=headers, header_rows=n_rows)
+    tables = [TABLES[kind]] if kind else list(TABLES.values())
+    full, partial = [], []
+    for t in tables:
+        cols = map_columns(t, headers)
+        req = t.required
+        present_req = [c for c in req if c in cols]
+        if len(present_req) == len(req):
+            full.append((len(cols), t.name, cols))
+        else:
+            share = len(present_req) / len(req)
+            partial.append((share, len(cols), t.name, cols, [c for c in req if c not in cols]))
+    if full:
+        full.sort(key=lambda x: -x[0])
+        if len(full) > 1 and full[0][0] == full[1][0]:
+            lay.candidates = [f[1] for f in full if f[0] == full[0][0]]
+            lay.problem = "ambiguous header: matches " + " and ".join(lay.candidates) + " equally"
+            return lay
+        _, lay.kind, lay.columns = full[0]
+    else:
+        partial.sort(key=lambda x: (-x[0], -x[1]))
+        best = [p for p in partial if p[0] >= 0.5 and TABLES[p[2]].key_header in p[3]]
+        if not best:
+            lay.problem = "header matches no known table kind"
+            return lay
+        if len(best) > 1 and (best[0][0], best[0][1]) == (best[1][0], best[1][1]):
+            lay.candidates = [best[0][2], best[1][2]]
+            lay.problem = "ambiguous header: matches " + " and ".join(lay.candidates) + " equally"
+            return lay
+        share, _, lay.kind, lay.columns, lay.missing = best[0]
+        t = TABLES[lay.kind]
+        lay.problem = "missing required column(s): " + ", ".join(t.col(m).header for m in lay.missing)
+        return lay
+    used = set(lay.columns.values())
+    for i, h in enumerate(headers):
+        if i not in used and norm_header(h):
+            name = norm_header(h)
+            while name in lay.extras:
+                name += "_"
+            lay.extras[name] = i
+    return lay
+
+
+def is_skip_row(row: list[str], header_norm: list[str] | None = None) -> str | None:
+    """Why a row after the header is not a data row ('empty', 'total', 'header'), else None."""
+    first = None
+    for c in row:
+        if c and c.strip(" \t\r\n\u3000\u00a0\u200b\ufeff"):
+            first = c
+            break
+    if first is None:
+        return "empty"
+    s = first.strip(" \t\r\n\u3000\u00a0\u200b\ufeff")
+    if s.startswith(SKIP_PREFIXES):
+        return "total"
+    if header_norm is not None:
+        n = [norm_header(c) for c in row]
+        while n and not n[-1]:
+            n.pop()
+        if n == header_norm:
+            return "header"
+    return None
