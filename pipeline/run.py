@@ -92,6 +92,8 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
     con = duckdb.connect()
     say(f"读取 {len(files)} 个文件 / reading {len(files)} files")
     reports = ingest(con, files, drop, progress=progress)
+    from schemas.models import validate_loaded
+    validate_loaded(con)   # the post-load contract (a breach is a cardcheck defect, not bad input)
     present = engine.present_tables(con)
     for core in ("members", "households"):
         if core not in present:

@@ -19,7 +19,7 @@ WHERE a.id_valid
 
 # disability rows whose ID is valid, with the matching form of the ID and the codes
 # that the card number must carry (char 19 = category, char 20 = grade)
-view("v_dis_rows", r"""
+view("v_med_dis_rows", r"""
 SELECT d.*, a.id18,
        CASE d.category WHEN '视力' THEN '1' WHEN '听力' THEN '2' WHEN '言语' THEN '3'
                        WHEN '肢体' THEN '4' WHEN '智力' THEN '5' WHEN '精神' THEN '6'
@@ -96,7 +96,7 @@ rule(
     sql=rf"""
 WITH d AS (
     SELECT id18, list_sort(list(DISTINCT card_number)) AS cards
-    FROM v_dis_rows GROUP BY id18
+    FROM v_med_dis_rows GROUP BY id18
 )
 SELECT {_PERSON}, 'health' AS field, m.health AS value,
        json_object('health', m.health, 'disability_cards', coalesce(d.cards, [])) AS evidence,
@@ -122,7 +122,7 @@ WITH chk AS (
            upper(substr(d.card_number, 1, 18)) <> d.id18 AS bad_id,
            coalesce(substr(d.card_number, 19, 1) <> d.category_code, false) AS bad_category,
            coalesce(substr(d.card_number, 20, 1) <> d.grade_code, false) AS bad_grade
-    FROM v_dis_rows d
+    FROM v_med_dis_rows d
 )
 SELECT {_PERSON}, 'card_number' AS field, c.card_number AS value, c.card_number AS disc,
        json_object('card_number', c.card_number, 'id_number', c.id_number,
@@ -153,7 +153,7 @@ SELECT {_PERSON}, 'labor' AS field, m.labor AS value,
        format('残疾等级{{}}，劳动技能登记为“{{}}”',
               string_agg(DISTINCT d.grade, '、' ORDER BY d.grade), m.labor) AS detail
 FROM v_members m
-JOIN v_dis_rows d ON d.id18 = m.id18 AND d.grade IN ('一级', '二级')
+JOIN v_med_dis_rows d ON d.id18 = m.id18 AND d.grade IN ('一级', '二级')
 WHERE m.labor IN ('普通劳动力', '技能劳动力')
 GROUP BY {_GROUP}, m.labor
 """,

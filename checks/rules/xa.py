@@ -65,27 +65,32 @@ WITH akeys AS (          -- the matching form of every ID found in any agency ta
     FROM v_agency a
     WHERE length(a.id_number) IN (15, 18)
       AND {nname('a.name')} IN (SELECT nname FROM mem_n)
+), aids AS (            -- distinct (name, ID) pairs: an ID found in several tables is expanded once
+    SELECT DISTINCT nname, a_id FROM arows
 ), pos AS (
     SELECT range AS k FROM range(1, 19)
 ), m_mask AS (           -- member ID with character k removed (substitution blocking key)
     SELECT m_id, nname, k, substr(m_id, 1, k - 1) || substr(m_id, k + 1) AS masked
     FROM mem_n, pos WHERE k <= length(m_id)
 ), a_mask AS (
-    SELECT arows.*, k, substr(a_id, 1, k - 1) || substr(a_id, k + 1) AS masked
-    FROM arows, pos WHERE k <= length(a_id)
+    SELECT nname, a_id, k, substr(a_id, 1, k - 1) || substr(a_id, k + 1) AS masked
+    FROM aids, pos WHERE k <= length(a_id)
 ), m_swap AS (           -- member ID with characters k, k+1 swapped (transposition key)
     SELECT m_id, nname, k,
            substr(m_id, 1, k - 1) || substr(m_id, k + 1, 1) || substr(m_id, k, 1)
            || substr(m_id, k + 2) AS swapped
     FROM mem_n, pos
     WHERE k < length(m_id) AND substr(m_id, k, 1) <> substr(m_id, k + 1, 1)
-), pairs AS (
-    SELECT m.m_id, m.nname, a.agency, a._rid, a.a_id, a.a_key, 'substitution' AS edit, m.k AS pos
+), id_pairs AS (
+    SELECT m.m_id, m.nname, a.a_id, 'substitution' AS edit, m.k AS pos
     FROM m_mask m JOIN a_mask a ON a.nname = m.nname AND a.k = m.k AND a.masked = m.masked
     WHERE a.a_id <> m.m_id
     UNION ALL
-    SELECT m.m_id, m.nname, a.agency, a._rid, a.a_id, a.a_key, 'transposition' AS edit, m.k AS pos
-    FROM m_swap m JOIN arows a ON a.nname = m.nname AND a.a_id = m.swapped
+    SELECT m.m_id, m.nname, a.a_id, 'transposition' AS edit, m.k AS pos
+    FROM m_swap m JOIN aids a ON a.nname = m.nname AND a.a_id = m.swapped
+), pairs AS (
+    SELECT p.m_id, p.nname, r.agency, r._rid, r.a_id, r.a_key, p.edit, p.pos
+    FROM id_pairs p JOIN arows r ON r.nname = p.nname AND r.a_id = p.a_id
 )
 SELECT pairs.*,
        count(DISTINCT a_key) OVER (PARTITION BY m_id, nname) AS n_candidates

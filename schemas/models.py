@@ -1,0 +1,46 @@
+"""pandera models of the 17 canonical tables, generated from schemas.tables.
+
+They are the post-load contract: after normalisation every loaded table must
+conform (types, enum domains, ranges, ID characters). A violation is a defect of
+cardcheck itself, never of the input (bad input values become SCH-02 and NULL).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandera.pandas as pa
+
+from schemas.tables import TABLES, Col, Table
+
+_DTYPES = {"text": str, "id": str, "code": str, "enum": str,
+           "int": "Int64", "num": "Float64", "bool": "boolean", "date": "datetime64[us]"}
+
+
+def _column(c: Col) -> pa.Column:
+    checks = []
+    if c.type == "enum":
+        checks.append(pa.Check.isin(list(c.domain)))
+    if c.lo is not None:
+        checks.append(pa.Check.ge(c.lo))
+    if c.hi is not None:
+        checks.append(pa.Check.le(c.hi))
+    if c.type == "id":
+        # normalised IDs: ASCII digits and X, or a rounded number as Excel shows it
+        checks.append(pa.Check.str_matches(r"^[^\s\u3000\u200b]+$"))
+    if c.type in ("text", "code", "id"):
+        checks.append(pa.Check(lambda s: ~s.str.match(r"^[\s\u3000]|[\s\u3000]$"),
+                               element_wise=False, error="not trimmed"))
+    return pa.Column(_DTYPES[c.type], checks=checks, nullable=True, coerce=True, required=True)
+
+
+@lru_cache(maxsize=None)
+def model(name: str) -> pa.DataFrameSchema:
+    t: Table = TABLES[name]
+    return pa.DataFrameSchema({c.name: _column(c) for c in t.columns}, name=name, strict=False)
+
+
+def validate_loaded(con, tables=None) -> None:
+    """Validate the loaded canonical tables; raises pandera's SchemaErrors on a contract breach."""
+    for name in tables or TABLES:
+        df = con.execute(f'SELECT * EXCLUDE (_extra) FROM "{name}"').df()
+        model(name).validate(df, lazy=True)
