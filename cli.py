@@ -59,6 +59,33 @@ def run(
 
 
 @app.command()
+def validate(
+    files: list[Path] = typer.Argument(..., help="spreadsheet files to check, each on its own"),
+    kind: Optional[str] = typer.Option(None, "--kind", help="canonical table name, e.g. members"),
+    period: Optional[str] = typer.Option(None, "--period", help="YYYY-MM (default: the current month)"),
+    fmt: str = typer.Option("text", "--format", help="text | json | junit"),
+) -> None:
+    """CI-style check of uploaded files: exit 0 no error, 1 errors found, 2 a file is unusable."""
+    from checks.params import ParamError, reference_date
+    from pipeline import validate as V
+    from schemas.tables import TABLES
+
+    if fmt not in ("text", "json", "junit"):
+        _fail(f"--format must be text, json or junit, not {fmt!r}")
+    if kind is not None and kind not in TABLES:
+        _fail(f"unknown --kind {kind!r} (one of: {', '.join(TABLES)})")
+    period = period or V.default_period()
+    try:
+        ref = reference_date(period)
+    except ParamError as exc:
+        _fail(str(exc))
+    results = [V.validate_file(Path(f), kind=kind, period=period) for f in files]
+    render = {"text": V.render_text, "json": V.render_json, "junit": V.render_junit}[fmt]
+    typer.echo(render(results, period, ref))
+    raise typer.Exit(V.exit_code(results))
+
+
+@app.command()
 def demo(
     root: Path = typer.Option(Path("data/raw/demo"), "--root", help="where the demo drops are written"),
     out: Path = typer.Option(Path("reports"), "--out"),

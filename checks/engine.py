@@ -104,7 +104,7 @@ def register_functions(con) -> None:
         con.create_function("canon_json", _canon_json, ["VARCHAR"], "VARCHAR", type="arrow",
                             null_handling="special", side_effects=False)
     except Exception as exc:
-        if "already exists" not in str(exc):
+        if "already" not in str(exc):
             raise
 
 

@@ -53,6 +53,7 @@ class FileReport:
     problems: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)   # SCH-01
     extra_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)    # canonical column -> header as in the file
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -98,13 +99,12 @@ class Stager:
         data["_extra"] = extra_json if extra_json is not None else pa.nulls(n, pa.string())
         tbl = pa.table(data)
         name = f"_stage_{table.name}"
-        self.con.register("_incoming", tbl)
+        rel = self.con.from_arrow(tbl)      # (register() would import pandas: slow start-up)
         if table.name not in self.kinds:
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _incoming')
+            rel.create(name)
             self.kinds.add(table.name)
         else:
-            self.con.execute(f'INSERT INTO "{name}" SELECT * FROM _incoming')
-        self.con.unregister("_incoming")
+            rel.insert_into(name)
 
 
 def _extra_json(extras: dict[str, int], cells: list[str]) -> str | None:
@@ -302,6 +302,7 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
                 file_reports.append(rep)
                 continue
             rep.extra_columns = list(lay.extras)
+            rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
             if data:
                 stager.stage(TABLES[lay.kind], rel, sheet.name, sheet.date1904, lay.columns, lay.extras, data)
             file_reports.append(rep)

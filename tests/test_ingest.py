@@ -217,3 +217,13 @@ def test_text_cleanup_u3000_and_zero_width(tmp_path):
     xlsx(tmp_path / "m.xlsx", [MEMBER_HEADER, ["001", "\u3000张\u200b三 ", " 430624198006150131\u200b", "户主 ", "男"]])
     con, _ = load(tmp_path)
     assert con.execute("SELECT name, id_number, relation FROM members").fetchone() == ("张三", ID1, "户主")
+
+
+def test_ambiguous_kind_is_reported_not_guessed(tmp_path):
+    # fully matches both disability (姓名, 身份证号, 残疾证号) and payroll (姓名, 身份证号, 单位名称)
+    xlsx(tmp_path / "x.xlsx", [["姓名", "身份证号", "残疾证号", "单位名称"], ["张三", ID1, ID1 + "41", "某局"]])
+    con, reps = load(tmp_path)
+    conserve(reps)
+    assert reps[0].status == "rejected" and "ambiguous" in reps[0].problems[0]
+    assert (reps[0].rows_read, reps[0].rows_rejected) == (1, 1)
+    assert con.execute("SELECT count(*) FROM disability").fetchone()[0] == 0

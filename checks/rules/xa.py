@@ -245,8 +245,8 @@ SELECT h.household_id, 'category' AS field, h.category AS value,
             THEN '属性为{category}，但家庭成员无有效的{aid}记录'
             ELSE format('属性为{{}}，但家庭成员{{}}正在享受{aid}', h.category,
                         array_to_string(a.active_names, '、')) END AS detail,
-       json_object('category', h.category, 'reference_date', $R,
-                   '{aid}', coalesce(a.aid_rows, [])) AS evidence
+       json_object('category', h.category, 'aid_type', '{aid}',
+                   'civil_affairs_rows', coalesce(a.aid_rows, [])) AS evidence
 FROM hh h LEFT JOIN agg a USING (household_id)
 WHERE (h.category = '{category}' AND NOT coalesce(a.any_active, false))
    OR (({other}) AND coalesce(a.any_active, false))
@@ -372,7 +372,7 @@ WITH mem AS (
 SELECT h.household_id, 'category' AS field, h.category AS value,
        format('{}人', mem.n) AS detail,
        json_object('category', h.category, 'members', mem.labor_rows,
-                   'active_aid', false, 'reference_date', $R) AS evidence
+                   'active_rural_aid', false) AS evidence
 FROM hh h JOIN mem USING (household_id)
 WHERE mem.n >= 1 AND mem.all_unable AND h.category = '一般贫困户'
   AND NOT EXISTS (SELECT 1 FROM aided WHERE aided.household_id = h.household_id)

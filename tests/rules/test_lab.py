@@ -36,7 +36,8 @@ def test_lab01_fires_for_child_under_16_with_labor_or_work():
 def test_lab01_silent_at_exactly_16_and_for_clean_child_and_invalid_id():
     sixteen = pid(2010, 10, 31)  # 16th birthday on R
     clean = pid(2015)
-    bad = pid(2015)[:17] + ("0" if pid(2015)[-1] != "0" else "1")
+    good = pid(2015)
+    bad = good[:17] + ("0" if good[-1] != "0" else "1")     # wrong check digit: ID-01
     con = _db([
         member("H1", "李大", pid(1980), "户主"),
         member("H1", "李二", sixteen, "之子", labor="普通劳动力", work_status="省外务工"),

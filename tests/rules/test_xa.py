@@ -505,3 +505,20 @@ def test_issue_ids_are_stable_across_periods_and_row_order():
     one = {i["issue_id"] for i in run(build(1), "2026-10", only={"XA-03"})}
     two = {i["issue_id"] for i in run(build(-1), "2026-11", only={"XA-03"})}
     assert len(one) == 2 and one == two
+
+
+def test_household_evidence_does_not_depend_on_the_period():
+    """Waivers compare evidence: the same data must give the same evidence next month."""
+    def build():
+        con = new_db()
+        a, b = pid(1940, 5, 1, seq=3), pid(1941, 5, 1, seq=4)
+        add(con, "households", [household("H1", "甲某", category="低保贫困户"), household("H2", "乙某")])
+        add(con, "members", [member("H1", "甲某", a, "户主", labor="无劳动力"),
+                             member("H2", "乙某", b, "户主", labor="无劳动力")])
+        add(con, "civil_affairs", [dict(name="甲某", id_number=a, aid_type="农村低保",
+                                        start_on=dt.date(2018, 1, 1), end_on=dt.date(2026, 1, 31))])
+        return con
+    only = {"XA-07", "XA-12"}
+    one = {(i["rule_id"], i["issue_id"], i["evidence"]) for i in run(build(), "2026-10", only=only)}
+    two = {(i["rule_id"], i["issue_id"], i["evidence"]) for i in run(build(), "2026-11", only=only)}
+    assert {r for r, _, _ in one} == only and one == two

@@ -1,0 +1,1164 @@
+"""Demo data generator: a fake county's monthly data drops (two periods), with the
+messiness of real exports and injected defects recorded in ``truth.json``.
+
+All people, IDs, phones and places are generated; IDs are structurally valid and use
+real region codes of 湘阴县 (430624) and a few neighbours.
+
+API::
+
+    generate_county(seed=7, n_households=3000) -> County        # clean data, both periods
+    inject_defects(county) -> County                              # in place; records truth
+    write_drop(county, period, out_dir, messy=True, fmt="excel") -> dict   # truth manifest
+    generate_demo(root, seed=7, n_households=3000, messy=True, defects=True, fmt="excel")
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas.ids import check_digit, make_id, region_codes
+from schemas.tables import TABLES, Col, Table
+
+from demo import names as N
+
+D = dt.date
+PERIODS = ("2026-09", "2026-10")
+COUNTY = "湘阴县"
+COUNTY_CODE = "430624"
+NEIGHBOURS = ("430621", "430623", "430626", "430681", "430682", "430602", "430603")
+SEP1 = D(2026, 9, 1)
+NOLAB = ("丧失劳动力", "无劳动力")
+LAB = ("普通劳动力", "技能劳动力")
+POVERTY_LINE = 4000
+MONITOR_LINE = 7500
+TABLE_ORDER = ("members", "households", "helpers", "pairings", "projects", "beneficiaries", "loans",
+               "civil_affairs", "disability", "education", "medical_insurance", "housing", "hukou",
+               "vehicles", "businesses", "payroll", "real_estate")
+PERSON_COL = {"civil_affairs": "id_number", "disability": "id_number", "education": "id_number",
+              "medical_insurance": "id_number", "housing": "head_id_number", "hukou": "id_number",
+              "vehicles": "id_number", "businesses": "id_number", "payroll": "id_number",
+              "real_estate": "id_number"}
+DIS_CODE = {"视力": "1", "听力": "2", "言语": "3", "肢体": "4", "智力": "5", "精神": "6", "多重": "7"}
+GRADE_CODE = {"一级": "1", "二级": "2", "三级": "3", "四级": "4"}
+
+
+def ref_date(period: str) -> D:
+    y, m = map(int, period.split("-"))
+    nxt = D(y + (m == 12), m % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+R1, R2 = ref_date(PERIODS[0]), ref_date(PERIODS[1])
+
+
+def age_on(b: D, r: D) -> int:
+    return r.year - b.year - ((r.month, r.day) < (b.month, b.day))
+
+
+def add_years(d: D, n: int) -> D:
+    try:
+        return d.replace(year=d.year + n)
+    except ValueError:
+        return d.replace(year=d.year + n, day=28)
+
+
+def rdate(rng: random.Random, lo: D, hi: D) -> D:
+    if hi <= lo:
+        return lo
+    d = lo + dt.timedelta(days=rng.randrange((hi - lo).days + 1))
+    return d - dt.timedelta(days=1) if (d.month, d.day) == (2, 29) else d
+
+
+def birth_for_age(rng: random.Random, age: int, r: D = R1) -> D:
+    hi = add_years(r, -age)
+    lo = add_years(r, -age - 1) + dt.timedelta(days=1)
+    return rdate(rng, lo, hi)
+
+
+# ---------------------------------------------------------------------------
+# model
+# ---------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Person:
+    id: str
+    name: str
+    male: bool
+    birth: D
+    relation: str = ""
+    education_level: str = ""
+    school_status: str = "非在校生"
+    health: str = "健康"
+    labor: str = "无劳动力"
+    work_status: str = "无"
+    work_months: int = 0
+    phone: str = ""
+    ethnicity: str = "汉族"
+    disab: tuple | None = None     # (category, grade, issued_on)
+    school: tuple | None = None    # (school, stage, grade)
+    grad: tuple | None = None      # (school, stage, grade) 毕业 row
+    vehicle: tuple | None = None   # (type, plate, registered_on, status)
+    biz: tuple | None = None       # (company, credit, capital, founded, status, type)
+    estate: tuple | None = None    # (location, use, area, registered_on, zone)
+    payroll: tuple | None = None   # (employer, staff_type, joined_on, status)
+    hukou_type: str = "农业"
+
+
+@dataclass(slots=True)
+class Household:
+    hid: str
+    township: str
+    village: str
+    members: list
+    category: str = "一般贫困户"
+    cause: str = "缺资金"
+    recognized_on: D = D(2015, 1, 1)
+    status: str = "已脱贫"
+    exit_year: int | None = None
+    monitor_type: str = "无"
+    wage: int = 0
+    business: int = 0
+    prop: int = 0
+    transfer: int = 0
+    cost: int = 0
+    pc: float = 0.0
+    housing_secure: bool = True
+    house_grade: str = "无"
+    house_area: float = 100.0
+    water_secure: bool = True
+    relocated: bool = False
+    housing: tuple | None = None   # (grade, assessed_on, renovation, method, area_after, subsidy)
+    civil_start: D = D(2016, 1, 1)
+    civil_amount: int = 300
+    pairings: list = field(default_factory=list)   # [helper_id, start, end]
+    loans: list = field(default_factory=list)      # dicts
+    nearmiss: str = ""
+
+
+@dataclass
+class PeriodData:
+    period: str
+    R: D
+    tables: dict
+    defects: list = field(default_factory=list)
+    extra_files: list = field(default_factory=list)   # SCH-01 files: (name, kind, columns, rows)
+    used: set = field(default_factory=set)
+    protected: set = field(default_factory=set)
+    instances: list = field(default_factory=list)     # applied defect instances (rule, variant, hid, prm)
+    _idx: dict | None = None
+
+    # -- indices --------------------------------------------------------
+    def index(self):
+        if self._idx is None:
+            hh = {r["household_id"]: r for r in self.tables["households"]}
+            mem: dict = {}
+            for r in self.tables["members"]:
+                mem.setdefault(r["household_id"], []).append(r)
+            ag: dict = {}
+            for t, col in PERSON_COL.items():
+                d: dict = {}
+                for r in self.tables[t]:
+                    d.setdefault(r[col], []).append(r)
+                ag[t] = d
+            pair: dict = {}
+            for r in self.tables["pairings"]:
+                pair.setdefault(r["household_id"], []).append(r)
+            loans: dict = {}
+            for r in self.tables["loans"]:
+                loans.setdefault(r["_hid"], []).append(r)
+            helpers = {r["id_number"]: r for r in self.tables["helpers"]}
+            benef: dict = {}
+            for r in self.tables["beneficiaries"]:
+                benef.setdefault(r["household_id"], []).append(r)
+            self._idx = dict(hh=hh, mem=mem, ag=ag, pair=pair, loans=loans, helpers=helpers, benef=benef,
+                             order=sorted(hh))
+        return self._idx
+
+    def hh(self, hid):
+        return self.index()["hh"].get(hid)
+
+    def mem(self, hid):
+        return [r for r in self.index()["mem"].get(hid, []) if not r.get("_del")]
+
+    def head(self, hid):
+        hs = [r for r in self.mem(hid) if r["relation"] == "户主"]
+        return hs[0] if len(hs) == 1 else None
+
+    def ag(self, table, pid):
+        return [r for r in self.index()["ag"][table].get(pid, []) if not r.get("_del")]
+
+    def add(self, table, row):
+        self.tables[table].append(row)
+        idx = self.index()
+        if table in PERSON_COL:
+            idx["ag"][table].setdefault(row[PERSON_COL[table]], []).append(row)
+        elif table == "members":
+            idx["mem"].setdefault(row["household_id"], []).append(row)
+        elif table == "pairings":
+            idx["pair"].setdefault(row["household_id"], []).append(row)
+        elif table == "loans":
+            idx["loans"].setdefault(row["_hid"], []).append(row)
+        elif table == "beneficiaries":
+            idx["benef"].setdefault(row["household_id"], []).append(row)
+        return row
+
+    def pairs(self, hid):
+        return [r for r in self.index()["pair"].get(hid, []) if not r.get("_del")]
+
+    def loans(self, hid):
+        return [r for r in self.index()["loans"].get(hid, []) if not r.get("_del")]
+
+    def benef(self, hid):
+        return [r for r in self.index()["benef"].get(hid, []) if not r.get("_del")]
+
+    def age(self, row, r=None):
+        return age_on(row["_birth"], r or self.R)
+
+    def ages(self, row):
+        return age_on(row["_birth"], R1), age_on(row["_birth"], R2)
+
+    def all_ids(self):
+        s = set()
+        for t in ("members", "helpers"):
+            s.update(r["id_number"] for r in self.tables[t])
+        for t, col in PERSON_COL.items():
+            s.update(r[col] for r in self.tables[t])
+        return s
+
+    def replace_id(self, old, new):
+        """Change a person's ID in every table (the 'true' ID changes)."""
+        for t in self.tables.values():
+            for r in t:
+                for k in ("id_number", "head_id_number", "borrower_id_number", "helper_id_number"):
+                    if r.get(k) == old:
+                        r[k] = new
+        idx = self.index()
+        for t, col in PERSON_COL.items():
+            rows = idx["ag"][t].pop(old, None)
+            if rows:
+                idx["ag"][t].setdefault(new, []).extend(rows)
+        if old in idx["helpers"]:
+            idx["helpers"][new] = idx["helpers"].pop(old)
+
+    def delete_agency(self, pid):
+        for t in PERSON_COL:
+            for r in self.ag(t, pid):
+                r["_del"] = True
+
+
+@dataclass
+class County:
+    seed: int
+    n_households: int
+    townships: list                 # [(name, code, [village names])]
+    periods: dict                   # period -> PeriodData
+    models: dict = field(default_factory=dict)   # period -> list[Household]
+    helpers: dict = field(default_factory=dict)  # id -> helper dict
+    projects: list = field(default_factory=list)
+    nonmembers: list = field(default_factory=list)   # (Person, dict of agency row specs)
+    defects_injected: bool = False
+
+
+# ---------------------------------------------------------------------------
+# pools
+# ---------------------------------------------------------------------------
+
+class Pools:
+    def __init__(self, seed):
+        self.rng = random.Random(f"{seed}|pools")
+        self.ids: set = set()
+        self.phones: set = set()
+        self.plates: set = set()
+        codes = set(region_codes())
+        self.regions = [COUNTY_CODE] + [c for c in NEIGHBOURS if c in codes]
+
+    def new_id(self, birth: D, male: bool, region: str | None = None) -> str:
+        rng = self.rng
+        if region is None:
+            region = COUNTY_CODE if rng.random() < 0.86 else rng.choice(self.regions[1:])
+        for _ in range(60):
+            i = make_id(region, birth, rng.randrange(100), male)
+            if i not in self.ids:
+                self.ids.add(i)
+                return i
+        return self.new_id(birth + dt.timedelta(days=1), male, region)
+
+    def phone(self) -> str:
+        rng = self.rng
+        while True:
+            p = "1" + rng.choice("35789") + rng.choice("0123456789") + f"{rng.randrange(10**8):08d}"
+            if p not in self.phones:
+                self.phones.add(p)
+                return p
+
+    def plate(self) -> str:
+        rng = self.rng
+        while True:
+            p = "湘F" + rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") + f"{rng.randrange(10**4):04d}"
+            if p not in self.plates:
+                self.plates.add(p)
+                return p
+
+
+def make_name(rng: random.Random, male: bool, surname: str | None = None) -> str:
+    s = surname or rng.choice(N.SURNAMES)
+    chars = N.MALE_CHARS if male else N.FEMALE_CHARS
+    if rng.random() < 0.72:
+        return s + rng.choice(chars) + rng.choice(chars)
+    return s + rng.choice(chars)
+
+
+def new_person(pools: Pools, rng, birth: D, male: bool, surname=None, relation="") -> Person:
+    return Person(pools.new_id(birth, male), make_name(rng, male, surname), male, birth, relation)
+
+
+# ---------------------------------------------------------------------------
+# person attributes (valid at both reference dates)
+# ---------------------------------------------------------------------------
+
+def derive(p: Person, rng: random.Random, town: str, village: str, pools: Pools) -> None:
+    a1, a2 = age_on(p.birth, R1), age_on(p.birth, R2)
+    s = age_on(p.birth, SEP1)
+    if a1 >= 60:
+        w = (50, 32, 8, 10)
+    elif a1 >= 16:
+        w = (85, 7, 3, 5)
+    else:
+        w = (95, 1, 1, 3)
+    p.health = rng.choices(("健康", "长期慢性病", "患有大病", "残疾"), w)[0]
+    if p.health == "残疾":
+        grade = rng.choices(("一级", "二级", "三级", "四级"), (10, 20, 35, 35))[0]
+        p.disab = (rng.choice(tuple(DIS_CODE)), grade,
+                   rdate(rng, max(add_years(p.birth, 1), D(2008, 1, 1)), D(2026, 6, 30)))
+    heavy = bool(p.disab and p.disab[1] in ("一级", "二级"))
+    # school
+    st = "非在校生"
+    if s <= 2:
+        st = "非在校生"
+    elif s <= 5:
+        st = "学前教育"
+    elif s <= 11:
+        st = "小学"
+    elif s <= 14:
+        st = "初中"
+    elif s == 15:
+        st = rng.choices(("高中", "中职"), (80, 20))[0]
+    elif s <= 17:
+        st = rng.choices(("高中", "中职", "非在校生"), (55, 15, 30))[0]
+    elif s <= 21:
+        st = rng.choices(("高职", "大专", "本科及以上", "非在校生"), (8, 8, 14, 70))[0]
+    if heavy and 6 <= s <= 14 and rng.random() < 0.5:
+        st = "送教上门"
+    p.school_status = st
+    p.school = None
+    if st == "学前教育":
+        p.school = (N.SCHOOLS_PRE.format(town=town), "学前", ("小班", "中班", "大班")[min(2, max(0, s - 3))])
+    elif st == "小学":
+        p.school = (N.SCHOOLS_PRIMARY.format(town=town), "小学", f"{s - 5}年级")
+    elif st == "初中":
+        p.school = (N.SCHOOLS_MIDDLE.format(town=town), "初中", ("七年级", "八年级", "九年级")[s - 12])
+    elif st in ("高中", "中职"):
+        sch = rng.choice(N.SCHOOLS_HIGH if st == "高中" else N.SCHOOLS_VOC)
+        p.school = (sch, st, ("一年级", "二年级", "三年级")[min(2, s - 15)])
+    elif st in ("高职", "大专", "本科及以上"):
+        p.school = (rng.choice(N.SCHOOLS_COLLEGE), "本科" if st == "本科及以上" else "高职",
+                    ("大一", "大二", "大三", "大四")[min(3, s - 18)])
+    if st == "非在校生" and 18 <= s <= 22 and rng.random() < 0.3:
+        p.grad = (rng.choice(N.SCHOOLS_HIGH), "高中", "三年级")
+    # education level
+    if st in ("学前教育",) or (st == "非在校生" and s <= 5):
+        el = "学龄前儿童"
+    elif st == "小学":
+        el = "小学"
+    elif st == "初中":
+        el = "小学"
+    elif st in ("高中", "中职"):
+        el = "初中"
+    elif st in ("高职", "大专", "本科及以上"):
+        el = "高中"
+    elif st == "送教上门":
+        el = "文盲或半文盲"
+    else:
+        y = p.birth.year
+        if y < 1950:
+            el = rng.choices(("文盲或半文盲", "小学"), (40, 60))[0]
+        elif y < 1970:
+            el = rng.choices(("文盲或半文盲", "小学", "初中"), (10, 50, 40))[0]
+        elif y < 1990:
+            el = rng.choices(("小学", "初中", "高中"), (15, 60, 25))[0]
+        else:
+            el = rng.choices(("初中", "高中", "大专及以上"), (40, 40, 20))[0]
+    p.education_level = el
+    # labour
+    student = st != "非在校生"
+    if student or a1 < 16:
+        p.labor, p.work_status, p.work_months = "无劳动力", "无", 0
+    else:
+        if a2 >= 65:
+            lab = rng.choices(("弱劳动力或半劳动力", "丧失劳动力", "无劳动力"), (55, 30, 15))[0]
+        elif p.health == "健康" and a1 <= 60:
+            lab = rng.choices(("普通劳动力", "技能劳动力", "弱劳动力或半劳动力"), (68, 27, 5))[0]
+        elif p.health == "健康":
+            lab = rng.choice(("普通劳动力", "弱劳动力或半劳动力"))
+        elif heavy:
+            lab = rng.choices(("丧失劳动力", "无劳动力", "弱劳动力或半劳动力"), (50, 20, 30))[0]
+        else:
+            lab = rng.choices(("普通劳动力", "弱劳动力或半劳动力", "丧失劳动力"), (35, 45, 20))[0]
+        p.labor = lab
+        if lab in LAB and rng.random() < 0.8:
+            p.work_status = rng.choices(("乡镇内务工", "县内乡镇外务工", "省内县外务工", "省外务工", "公益岗位"),
+                                        (20, 20, 25, 30, 5))[0]
+            p.work_months = rng.randint(3, 12)
+        elif lab == "弱劳动力或半劳动力" and rng.random() < 0.3:
+            p.work_status = rng.choice(("乡镇内务工", "公益岗位"))
+            p.work_months = rng.randint(2, 10)
+        else:
+            p.work_status, p.work_months = "无", 0
+    # agency-facing facts
+    adult = a1 >= 18
+    if adult and p.labor in LAB and a1 <= 65:
+        x = rng.random()
+        if x < 0.07:
+            p.vehicle = (rng.choices(("轻型货车", "三轮汽车", "拖拉机", "普通二轮摩托车", "低速货车", "重型货车"),
+                                     (25, 15, 15, 35, 8, 2))[0], pools.plate(),
+                         rdate(rng, D(2012, 1, 1), D(2026, 6, 30)), "正常")
+        elif x < 0.075:   # near-miss XA-03: a car that is scrapped
+            p.vehicle = ("小型轿车", pools.plate(), rdate(rng, D(2008, 1, 1), D(2014, 6, 30)), "报废")
+        y = rng.random()
+        if y < 0.012:
+            p.biz = (f"湘阴县{village}{rng.choice(N.COMPANY_WORDS)}专业合作社", credit_code(rng), rng.randint(5, 200),
+                     rdate(rng, D(2013, 1, 1), D(2025, 12, 31)), "存续", "农民专业合作社")
+        elif y < 0.014:   # near-miss XA-02: a company that was deregistered
+            p.biz = (f"湘阴县{p.name[0]}氏{rng.choice(N.COMPANY_WORDS)}有限公司", credit_code(rng), rng.randint(10, 100),
+                     rdate(rng, D(2010, 1, 1), D(2015, 12, 31)), "注销", "有限责任公司")
+        if rng.random() < 0.002:   # near-miss XA-01: left the payroll
+            p.payroll = (rng.choice(N.EMPLOYERS), "事业编制", rdate(rng, D(2005, 1, 1), D(2012, 1, 1)), "离职")
+    p.hukou_type = "农业" if rng.random() < 0.95 else "居民"
+
+
+def credit_code(rng) -> str:
+    alnum = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    return "93" + "430624" + "".join(rng.choice(alnum) for _ in range(10))
+
+
+# ---------------------------------------------------------------------------
+# households
+# ---------------------------------------------------------------------------
+
+def make_family(rng, pools: Pools, town, village) -> list:
+    head_age = rng.choices(range(28, 86), [1 if a < 35 else 3 if a < 45 else 5 if a < 75 else 2 for a in range(28, 86)])[0]
+    head_male = rng.random() < 0.82
+    hb = birth_for_age(rng, head_age)
+    head = new_person(pools, rng, hb, head_male, relation="户主")
+    mem = [head]
+    sur = head.name[0]
+    spouse = None
+    if rng.random() < 0.8:
+        sb = rdate(rng, add_years(hb, -6), add_years(hb, 6))
+        if age_on(sb, R1) >= 20:
+            spouse = new_person(pools, rng, sb, not head_male, relation="配偶")
+            mem.append(spouse)
+            if not head_male:
+                sur = spouse.name[0]
+    nkids = rng.choices((0, 1, 2, 3), (15, 35, 38, 12))[0] if head_age >= 22 else 0
+    married_son = None
+    for _ in range(nkids):
+        cb = rdate(rng, add_years(hb, 20), add_years(hb, 38))
+        if cb > R1 - dt.timedelta(days=60):
+            continue
+        male = rng.random() < 0.52
+        ch = new_person(pools, rng, cb, male, surname=sur, relation="之子" if male else "之女")
+        mem.append(ch)
+        if male and married_son is None and age_on(cb, R1) >= 24 and rng.random() < 0.45:
+            married_son = ch
+    if married_son is not None:
+        db = rdate(rng, add_years(married_son.birth, -3), add_years(married_son.birth, 4))
+        if age_on(db, R1) >= 20:
+            mem.append(new_person(pools, rng, db, False, relation="之儿媳"))
+        for _ in range(rng.choices((0, 1, 2), (25, 45, 30))[0]):
+            lo = max(add_years(married_son.birth, 20), add_years(hb, 40))
+            gb = rdate(rng, lo, add_years(lo, 12))
+            if gb > R1 - dt.timedelta(days=60):
+                continue
+            male = rng.random() < 0.52
+            mem.append(new_person(pools, rng, gb, male, surname=married_son.name[0],
+                                  relation="之孙子" if male else "之孙女"))
+    if head_age <= 58 and rng.random() < 0.22:
+        for male in (True, False):
+            if rng.random() < 0.6:
+                pb = rdate(rng, add_years(hb, -34), add_years(hb, -22))
+                if age_on(pb, R1) <= 92:
+                    mem.append(new_person(pools, rng, pb, male, surname=head.name[0] if male else None,
+                                          relation="之父" if male else "之母"))
+    if spouse is None and rng.random() < 0.05:
+        sb = rdate(rng, add_years(hb, -8), add_years(hb, 8))
+        if age_on(sb, R1) >= 18:
+            male = rng.random() < 0.5
+            mem.append(new_person(pools, rng, sb, male, surname=head.name[0], relation="之兄弟姐妹"))
+    return mem[:8]
+
+
+def finalize(h: Household, rng, keep_category=False) -> None:
+    """(Re)establish every household-level invariant of clean data."""
+    mem = h.members
+    size = len(mem)
+    head = mem[0]
+    nolab = all(m.labor in NOLAB for m in mem)
+    if not keep_category:
+        h.category = rng.choices(("一般贫困户", "低保贫困户", "特困供养贫困户"), (76, 20, 4))[0]
+    if h.category == "特困供养贫困户" and size > 2:
+        h.category = "低保贫困户"
+    if nolab and h.category == "一般贫困户":
+        h.category = "特困供养贫困户" if size <= 2 and age_on(head.birth, R1) >= 60 else "低保贫困户"
+    # cause
+    opts = {"缺技术": 2, "缺资金": 2, "缺劳力": 1, "因灾": 0.5, "缺土地": 0.5, "缺水": 0.3,
+            "交通条件落后": 0.5, "自身发展动力不足": 0.5, "其他": 0.3}
+    if any(m.health in ("长期慢性病", "患有大病") for m in mem):
+        opts["因病"] = 5
+    if any(m.health == "残疾" for m in mem):
+        opts["因残"] = 4
+    if any(m.school_status != "非在校生" for m in mem):
+        opts["因学"] = 1.5
+    if not keep_category or h.cause not in opts:
+        h.cause = rng.choices(list(opts), list(opts.values()))[0]
+    set_income(h, rng)
+
+
+def set_income(h: Household, rng, pc_target: float | None = None) -> None:
+    mem = h.members
+    size = len(mem)
+    if pc_target is None:
+        if h.status == "已脱贫":
+            pc_target = rng.uniform(6200, 9000) if h.monitor_type != "无" else rng.uniform(8600, 26000)
+        else:
+            pc_target = rng.uniform(3000, 7000)
+    total = int(pc_target * size) + 1
+    if h.nearmiss == "inc04":
+        total = MONITOR_LINE * size
+    has_w = any(m.work_status != "无" or m.labor in LAB for m in mem)
+    ws = rng.uniform(0.45, 0.75) if has_w else 0.0
+    ts = rng.uniform(0.15, 0.3) if h.category != "一般贫困户" else rng.uniform(0.04, 0.12)
+    ps = rng.uniform(0.0, 0.04)
+    wage, transfer, prop = int(total * ws), int(total * ts), int(total * ps)
+    if has_w and wage == 0:
+        wage = 1
+    net_b = total - wage - transfer - prop
+    if net_b < 0:
+        transfer += net_b
+        net_b = 0
+    cost = int(net_b * rng.uniform(0.1, 0.3))
+    h.wage, h.business, h.prop, h.transfer, h.cost = wage, net_b + cost, prop, transfer, cost
+    h.pc = round((wage + net_b + cost + prop + transfer - cost) / size, 2)
+    if h.nearmiss == "inc01":
+        h.pc = round(h.pc + 9.5, 2)
+
+
+def make_household(rng, pools, hid, town, village) -> Household:
+    mem = make_family(rng, pools, town, village)
+    for p in mem:
+        derive(p, rng, town, village, pools)
+    head = mem[0]
+    head.phone = pools.phone()
+    for p in mem[1:]:
+        if age_on(p.birth, R1) >= 18 and rng.random() < 0.75:
+            p.phone = pools.phone()
+    h = Household(hid, town, village, mem)
+    h.recognized_on = rdate(rng, D(2014, 3, 1), D(2019, 10, 31))
+    x = rng.random()
+    if x < 0.88:
+        h.status = "已脱贫"
+        h.exit_year = rng.randint(max(2016, h.recognized_on.year), 2020)
+    elif x < 0.95:
+        h.status = "未脱贫"
+    else:
+        h.status = "返贫"
+    h.monitor_type = "无" if h.status != "已脱贫" or rng.random() < 0.9 else \
+        rng.choice(("脱贫不稳定户", "边缘易致贫户"))
+    if h.status != "已脱贫" and rng.random() < 0.4:
+        h.monitor_type = rng.choice(("脱贫不稳定户", "边缘易致贫户", "突发严重困难户"))
+    h.relocated = rng.random() < 0.07
+    h.house_grade = rng.choices(("无", "A", "B"), (55, 30, 15))[0]
+    h.house_area = float(rng.randrange(60, 200))
+    if not h.relocated and rng.random() < 0.12:
+        g = rng.choices(("A", "B", "C", "D"), (25, 30, 25, 20))[0]
+        assessed = rdate(rng, D(2016, 1, 1), D(2020, 6, 30))
+        if g in ("C", "D"):
+            method = rng.choices(("修缮加固", "拆除重建", "置换"), (50, 40, 10))[0]
+            area = float(rng.randrange(45, 80)) if method == "拆除重建" else float(rng.randrange(60, 150))
+            h.housing = (g, assessed, "已竣工", method, area, rng.choice((10000, 15000, 20000, 25000, 35000)))
+        else:
+            h.housing = (g, assessed, "未改造", None, None, None)
+    h.civil_start = rdate(rng, max(h.recognized_on, D(2015, 1, 1)), D(2021, 12, 31))
+    h.civil_amount = rng.choice((260, 300, 330, 365, 390, 420))
+    finalize(h, rng)
+    return h
+
+
+def make_loans(h: Household, rng) -> None:
+    cands = [m for m in h.members if 18 <= age_on(m.birth, R1) <= 64 and m.labor not in NOLAB]
+    if not cands:
+        return
+    b = cands[0]
+    issued = rdate(rng, D(2024, 1, 1), D(2026, 8, 28))
+    term = rng.choice((1, 2, 3, 3))
+    due = add_years(issued, term)
+    amount = rng.choice((5000, 10000, 20000, 30000, 40000, 50000))
+    if due <= R2:
+        due = add_years(issued, 3)
+    h.loans.append(dict(borrower=b, amount=amount, issued_on=issued, due_on=due,
+                        balance=amount if rng.random() < 0.6 else amount // 2, repay_status="正常",
+                        purpose=rng.choice(("种植业", "养殖业", "加工业", "商贸流通", "其他")),
+                        use_mode=rng.choice(("自主发展", "自主发展", "合作发展")),
+                        give_hid=rng.random() < 0.7))
+    if rng.random() < 0.3:   # an older, settled loan
+        iss = rdate(rng, D(2019, 1, 1), D(2022, 6, 30))
+        amt = rng.choice((10000, 20000, 50000))
+        h.loans.append(dict(borrower=b, amount=amt, issued_on=iss, due_on=add_years(iss, rng.choice((1, 2, 3))),
+                            balance=0, repay_status="已结清", purpose=rng.choice(("种植业", "养殖业")),
+                            use_mode="自主发展", give_hid=True))
+
+
+# ---------------------------------------------------------------------------
+# county
+# ---------------------------------------------------------------------------
+
+def _geography(rng, n):
+    n_towns = 5 if n < 1000 else rng.randint(6, 8)
+    towns = list(N.TOWNSHIPS[:n_towns])
+    n_vil = 30 if n < 1000 else min(60, max(30, n // 60))
+    prefixes = rng.sample(N.VILLAGE_PREFIX, n_vil)
+    out = []
+    per = [n_vil // n_towns + (i < n_vil % n_towns) for i in range(n_towns)]
+    k = 0
+    for i, t in enumerate(towns):
+        vs = [p + ("村" if rng.random() < 0.85 else "社区") for p in prefixes[k:k + per[i]]]
+        k += per[i]
+        out.append((t, f"{101 + i}", vs))
+    return out
+
+
+def new_helper(rng, pools: Pools, towns) -> dict:
+    b = rdate(rng, D(1965, 1, 1), D(1996, 12, 31))
+    male = rng.random() < 0.6
+    unit, level = rng.choice(N.UNITS)
+    unit = unit.format(town=rng.choice(towns)[0])
+    rank = rng.choices(N.RANKS, N.RANK_WEIGHTS)[0]
+    if level == "乡镇" and rank in ("厅局级", "县处级"):
+        rank = "乡科级"
+    return dict(name=make_name(rng, male), id_number=pools.new_id(b, male), phone=pools.phone(),
+                unit=unit, unit_level=level, rank=rank, _birth=b, _male=male)
+
+
+def assign_pairings(c: County, hhs: list, rng, pools) -> None:
+    towns = c.townships
+    order = hhs[:]
+    rng.shuffle(order)
+    # near-miss: helper with six households, never more than five at once
+    i = 0
+    current: dict = {}
+    former: list = []
+    two_spell = set()
+    for h in order:
+        if h.recognized_on <= D(2018, 12, 31) and rng.random() < 0.18:
+            two_spell.add(h.hid)
+    # current helpers
+    while i < len(order):
+        hp = new_helper(rng, pools, towns)
+        c.helpers[hp["id_number"]] = hp
+        k = rng.choice((2, 3, 3, 4, 4))
+        for h in order[i:i + k]:
+            current[h.hid] = hp["id_number"]
+        i += k
+    gap30_done = False
+    fslots: list = []
+    for h in order:
+        r = h.recognized_on
+        if h.hid in two_spell:
+            s1 = r + dt.timedelta(days=rng.randint(0, 60))
+            e1 = min(s1 + dt.timedelta(days=rng.randint(300, 1800)), D(2025, 6, 30))
+            gap = rng.randint(0, 30)
+            if not gap30_done:
+                gap, gap30_done = 30, True
+                h.nearmiss = h.nearmiss or "gap30"
+            s2 = e1 + dt.timedelta(days=gap + 1)
+            if not fslots:
+                fh = new_helper(rng, pools, towns)
+                c.helpers[fh["id_number"]] = fh
+                former.append(fh["id_number"])
+                fslots = [fh["id_number"]] * 3
+            h.pairings = [[fslots.pop(), s1, e1], [current[h.hid], s2, None]]
+        else:
+            h.pairings = [[current[h.hid], r + dt.timedelta(days=rng.randint(0, 90)), None]]
+    # near-miss PAIR-01: helper X with 5 current households + one ended spell
+    ys = [h for h in order if h.hid in two_spell and not h.nearmiss]
+    singles = [h for h in order if h.hid not in two_spell and not h.nearmiss]
+    if ys and len(singles) >= 5:
+        y = ys[0]
+        e1 = y.pairings[0][2]
+        cand = [h for h in singles if h.recognized_on < e1][:5]
+        if len(cand) == 5:
+            x = new_helper(rng, pools, towns)
+            c.helpers[x["id_number"]] = x
+            y.pairings[0][0] = x["id_number"]
+            y.nearmiss = "helper6"
+            for h in cand:
+                h.pairings = [[x["id_number"], e1 + dt.timedelta(days=rng.randint(1, 200)), None]]
+                h.nearmiss = "helper6"
+
+
+def add_nearmiss_children(c, hhs, rng, pools):
+    """Children exactly 6 and a worker exactly 16 on a reference date; a child exactly 15 years younger."""
+    specs = [(add_years(R1, -6), "age6"), (add_years(R2, -6), "age6"), (add_years(R1, -16), "age16w"),
+             (add_years(R2, -16), "age16"), (None, "gap15")]
+    cands = [h for h in hhs if not h.nearmiss and 32 <= age_on(h.members[0].birth, R1) <= 45
+             and len(h.members) <= 6]
+    for (b, tag), h in zip(specs, cands[: len(specs)]):
+        head = h.members[0]
+        if b is None:
+            b = add_years(head.birth, 15)
+            if b > R1 - dt.timedelta(days=60):
+                continue
+        male = rng.random() < 0.5
+        p = new_person(pools, rng, b, male, surname=head.name[0] if head.male else None,
+                       relation="之子" if male else "之女")
+        derive(p, rng, h.township, h.village, pools)
+        if tag == "age16w":   # works, exactly 16 on R1 (birthday on R1)
+            p.school_status, p.school, p.education_level = "非在校生", None, "初中"
+            p.labor, p.work_status, p.work_months = "普通劳动力", "省内县外务工", 3
+            p.health = "健康"
+            p.disab = None
+        p.disab = None if p.health != "残疾" else p.disab
+        h.members.append(p)
+        h.nearmiss = tag
+        finalize(h, rng, keep_category=True)
+
+
+def build_nonmembers(c: County, rng, pools, n_members: int):
+    out = []
+    towns = c.townships
+    total = max(60, int(n_members * 0.32))
+    for k in range(total):
+        age = rng.randint(1, 90)
+        male = rng.random() < 0.5
+        b = birth_for_age(rng, age)
+        p = new_person(pools, rng, b, male)
+        t, _, vs = rng.choice(towns)
+        v = rng.choice(vs)
+        spec: dict = {}
+        x = rng.random
+        if x() < 0.75:
+            st = rng.choices(("正常", "迁出", "死亡注销", "服兵役"), (82, 10, 6, 2))[0]
+            spec["hukou"] = (st, None if st == "正常" else rdate(rng, D(2018, 1, 1), D(2026, 8, 31)),
+                             rng.choices(("农业", "非农业", "居民"), (50, 30, 20))[0])
+        if x() < 0.45:
+            spec["medical_insurance"] = (rng.choice((2025, 2026)),
+                                         rng.choice(("城乡居民基本医疗保险", "职工基本医疗保险")),
+                                         rng.choices(("参保缴费", "暂停", "终止"), (85, 10, 5))[0])
+        if 6 <= age <= 22 and x() < 0.3:
+            spec["education"] = (rng.choice(N.SCHOOLS_HIGH), rng.choice(("小学", "初中", "高中")), "二年级",
+                                 rng.choices(("在读", "毕业", "转出"), (70, 20, 10))[0])
+        if age >= 18 and x() < 0.04:
+            ended = x() < 0.3
+            spec["civil_affairs"] = ("农村低保" if ended else rng.choice(("城市低保", "城市特困")),
+                                     rdate(rng, D(2016, 1, 1), D(2021, 1, 1)),
+                                     rdate(rng, D(2021, 2, 1), D(2025, 12, 31)) if ended else None,
+                                     rng.choice((300, 420, 560)), t, v)
+        if x() < 0.025:
+            spec["disability"] = (rng.choice(tuple(DIS_CODE)), rng.choice(tuple(GRADE_CODE)),
+                                  rdate(rng, D(2010, 1, 1), D(2026, 1, 1)))
+        if age >= 25 and x() < 0.02:
+            g = rng.choice("ABCD")
+            spec["housing"] = (g, rdate(rng, D(2016, 1, 1), D(2024, 1, 1)),
+                               rng.choice(("未改造", "在建", "已竣工")) if g in "CD" else "未改造",
+                               rng.choice(("修缮加固", "拆除重建", "其他")), float(rng.randrange(60, 140)),
+                               rng.choice((15000, 20000, 30000)),
+                               rng.choice(("低保户", "分散供养特困人员", "贫困残疾人家庭", "其他")))
+        if age >= 20 and x() < 0.06:
+            spec["vehicles"] = (rng.choice(("小型轿车", "小型普通客车", "中型客车", "轻型货车")), pools.plate(),
+                                rdate(rng, D(2010, 1, 1), D(2026, 6, 1)), rng.choices(("正常", "注销", "报废"), (85, 10, 5))[0])
+        if age >= 22 and x() < 0.025:
+            spec["businesses"] = (f"湘阴县{p.name[0]}{rng.choice(N.COMPANY_WORDS)}{rng.choice(('有限公司', '商行', '专业合作社'))}",
+                                  credit_code(rng), rng.randint(10, 500), rdate(rng, D(2008, 1, 1), D(2026, 1, 1)),
+                                  rng.choice(("存续", "在业", "注销", "吊销")),
+                                  rng.choice(("有限责任公司", "个人独资企业", "个体工商户", "农民专业合作社", "股份有限公司")))
+        if 22 <= age <= 75 and x() < 0.05:
+            spec["payroll"] = (rng.choice(N.EMPLOYERS), rng.choice(("公务员", "参公人员", "事业编制", "国企管理人员")),
+                               rdate(rng, D(1990, 1, 1), D(2024, 1, 1)),
+                               "退休" if age > 60 else rng.choices(("在职", "离职"), (90, 10))[0])
+        if age >= 22 and x() < 0.1:
+            spec["real_estate"] = (f"湘阴县{rng.choice(N.STREETS)}{rng.randint(1, 300)}号" if x() < 0.6
+                                   else f"湘阴县{t}{v}{rng.randint(1, 12)}组",
+                                   rng.choices(("住宅", "商业", "办公", "其他"), (75, 15, 5, 5))[0],
+                                   float(rng.randrange(50, 200)), rdate(rng, D(2008, 1, 1), D(2026, 6, 1)),
+                                   rng.choice(("城镇", "农村")))
+        if spec:
+            out.append((p, spec))
+    # guarantee every agency table has some non-member rows
+    need = {"civil_affairs", "disability", "education", "housing", "vehicles", "businesses", "payroll", "real_estate"}
+    have = set().union(*[s.keys() for _, s in out]) if out else set()
+    for t in sorted(need - have):
+        p, spec = out[rng.randrange(len(out))]
+        b = p.birth
+        if t == "civil_affairs":
+            spec[t] = ("城市低保", D(2019, 3, 1), None, 420, towns[0][0], towns[0][2][0])
+        elif t == "disability":
+            spec[t] = ("肢体", "三级", D(2018, 5, 1))
+        elif t == "education":
+            spec[t] = (N.SCHOOLS_HIGH[0], "高中", "二年级", "毕业")
+        elif t == "housing":
+            spec[t] = ("C", D(2019, 1, 1), "已竣工", "修缮加固", 90.0, 20000, "低保户")
+        elif t == "vehicles":
+            spec[t] = ("小型轿车", pools.plate(), D(2020, 1, 1), "正常")
+        elif t == "businesses":
+            spec[t] = ("湘阴县某商贸有限公司", credit_code(rng), 100, D(2019, 1, 1), "存续", "有限责任公司")
+        elif t == "payroll":
+            spec[t] = (N.EMPLOYERS[0], "公务员", D(2010, 1, 1), "在职")
+        elif t == "real_estate":
+            spec[t] = ("湘阴县文星大道8号", "住宅", 98.0, D(2015, 1, 1), "城镇")
+    c.nonmembers = out
+
+
+def build_projects(c: County, hhs, rng):
+    n_proj = max(8, len(hhs) // 40)
+    types = ["就业扶贫", "公益岗位", "危房改造", "产业发展"] + \
+        rng.choices(("产业发展", "就业扶贫", "公益岗位", "基础设施", "危房改造", "易地搬迁", "教育", "健康", "金融", "其他"),
+                    (30, 10, 8, 20, 6, 4, 6, 6, 5, 5), k=n_proj - 4)
+    by_town: dict = {}
+    for h in hhs:
+        by_town.setdefault(h.township, []).append(h)
+    projects = []
+    for k, typ in enumerate(types):
+        t, _, vs = c.townships[k % len(c.townships)]
+        v = rng.choice(vs)
+        start = rdate(rng, D(2016, 3, 1), D(2025, 10, 31))
+        end = min(start + dt.timedelta(days=rng.randint(60, 400)), D(2026, 9, 15))
+        pid = f"XM{start.year}{COUNTY_CODE}{k + 1:04d}"
+        pool = by_town.get(t, [])
+        if typ in ("就业扶贫", "公益岗位"):
+            pool = [h for h in pool if any(m.work_status != "无" for m in h.members)]
+        bens = rng.sample(pool, min(len(pool), rng.randint(5, 25)))
+        projects.append(dict(project_id=pid, name=f"{v}{typ}项目", type=typ,
+                             content=f"{t}{v}{typ}：{rng.choice(('新建', '改造', '扶持', '补助'))}{rng.randint(1, 50)}处/户",
+                             funds_10k=round(rng.uniform(5, 300), 1), start_on=start, end_on=end,
+                             notice_url=f"http://www.xiangyin.gov.cn/xxgk/fpxm/{start.year}/{pid}.html",
+                             township=t, village=v, _bens=[h.hid for h in sorted(bens, key=lambda h: h.hid)]))
+    c.projects = projects
+
+
+def generate_county(seed: int = 7, n_households: int = 3000) -> County:
+    """The clean in-memory data of both periods (no defects, no mess)."""
+    rng = random.Random(f"{seed}|county")
+    pools = Pools(seed)
+    towns = _geography(rng, n_households)
+    c = County(seed, n_households, towns, {})
+    villages = [(t, tc, v, f"{vi + 1:02d}") for t, tc, vs in towns for vi, v in enumerate(vs)]
+    weights = [rng.uniform(0.5, 1.5) for _ in villages]
+    seqs: dict = {}
+    hhs = []
+    for _ in range(n_households):
+        t, tc, v, vc = rng.choices(villages, weights)[0]
+        seqs[(tc, vc)] = seqs.get((tc, vc), 0) + 1
+        hid = f"{COUNTY_CODE}{tc}{vc}{seqs[(tc, vc)]:04d}"
+        hhs.append(make_household(rng, pools, hid, t, v))
+    hhs.sort(key=lambda h: h.hid)
+    # clean near-misses
+    add_nearmiss_children(c, hhs, rng, pools)
+    nm = [h for h in hhs if not h.nearmiss and h.status == "已脱贫" and h.monitor_type == "无"]
+    for h, tag in zip(nm[:4], ("inc04", "inc01", "inc04", "inc01")):
+        h.nearmiss = tag
+        set_income(h, rng)
+    for h in nm[4:6]:
+        h.nearmiss = "rebuild80"
+        h.housing = ("D", D(2018, 4, 2), "已竣工", "拆除重建", 80.0, 35000)
+        h.relocated = False
+    for h in hhs:
+        if rng.random() < 0.12:
+            make_loans(h, rng)
+    # near-miss LOAN-02: a 3-year loan over a leap day (exactly 1096 days)
+    for h in hhs:
+        if h.loans and not h.nearmiss:
+            ln = h.loans[0]
+            ln["issued_on"], ln["due_on"], ln["repay_status"] = D(2025, 6, 18), D(2028, 6, 18), "正常"
+            h.nearmiss = "loan1096"
+            break
+    assign_pairings(c, hhs, rng, pools)
+    build_projects(c, hhs, rng)
+    n_members = sum(len(h.members) for h in hhs)
+    build_nonmembers(c, rng, pools, n_members)
+    c.models[PERIODS[0]] = hhs
+    c.models[PERIODS[1]] = evolve(c, hhs, random.Random(f"{seed}|evolve"), pools)
+    c._pools = pools
+    for p in PERIODS:
+        c.periods[p] = build_tables(c, p)
+    return c
+
+
+def evolve(c: County, hhs1, rng, pools) -> list:
+    """Period 2: a month later. A few households leave, a few are new, births and deaths."""
+    hhs = []
+    for h in hhs1:
+        h2 = copy.copy(h)
+        h2.members = list(h.members)
+        h2.pairings = [list(p) for p in h.pairings]
+        h2.loans = list(h.loans)
+        hhs.append(h2)
+    n = len(hhs)
+    gone: list = []       # (Person, hukou status, date)
+    plain = [h for h in hhs if not h.nearmiss]
+    rng.shuffle(plain)
+    k_rm = max(2, n * 6 // 1000)
+    removed = set()
+    for h in plain[:k_rm]:
+        removed.add(h.hid)
+        for m in h.members:
+            gone.append((m, "迁出", D(2026, 10, 9)))
+    # deaths of an elderly non-head member
+    k_d = max(2, n * 4 // 1000)
+    deaths = 0
+    for h in plain[k_rm:]:
+        if deaths >= k_d:
+            break
+        old = [m for m in h.members[1:] if age_on(m.birth, R1) >= 72 and m.relation in ("之父", "之母", "配偶")
+               and m.work_status == "无"]
+        if old and len(h.members) >= 2:
+            m = old[0]
+            h.members = [x for x in h.members if x is not m]
+            gone.append((m, "死亡注销", D(2026, 10, 5)))
+            finalize(h, rng, keep_category=True)
+            h.nearmiss = h.nearmiss or "p2death"
+            deaths += 1
+    # births
+    k_b = max(2, n * 4 // 1000)
+    births = 0
+    for h in plain[k_rm + 40:]:
+        if births >= k_b:
+            break
+        head = h.members[0]
+        ha = age_on(head.birth, R1)
+        if 24 <= ha <= 42 and any(m.relation == "配偶" for m in h.members) and len(h.members) < 7:
+            rel_m, rel_f = "之子", "之女"
+        elif ha >= 46 and any(m.relation == "之儿媳" for m in h.members) and len(h.members) < 7:
+            rel_m, rel_f = "之孙子", "之孙女"
+        else:
+            continue
+        male = rng.random() < 0.5
+        b = D(2026, 10, rng.randint(2, 20))
+        p = new_person(pools, rng, b, male, surname=head.name[0], relation=rel_m if male else rel_f)
+        p.education_level, p.school_status, p.labor = "学龄前儿童", "非在校生", "无劳动力"
+        h.members.append(p)
+        finalize(h, rng, keep_category=True)
+        h.nearmiss = h.nearmiss or "p2birth"
+        births += 1
+    hhs = [h for h in hhs if h.hid not in removed]
+    # new households (防返贫监测: newly identified this month)
+    k_n = max(2, n * 5 // 1000)
+    counts: dict = {}
+    for h in hhs:
+        for hp, s, e in h.pairings:
+            if e is None:
+                counts[hp] = counts.get(hp, 0) + 1
+    free = sorted(hp for hp, k in counts.items() if k <= 3)
+    seqs: dict = {}
+    for h in hhs:
+        key = h.hid[:11]
+        seqs[key] = max(seqs.get(key, 0), int(h.hid[11:]))
+    for k in range(k_n):
+        t, tc, vs = c.townships[k % len(c.townships)]
+        vi = rng.randrange(len(vs))
+        key = f"{COUNTY_CODE}{tc}{vi + 1:02d}"
+        seqs[key] = seqs.get(key, 0) + 1
+        h = make_household(rng, pools, f"{key}{seqs[key]:04d}", t, vs[vi])
+        h.recognized_on = D(2026, 10, 8)
+        h.status, h.exit_year, h.monitor_type = "未脱贫", None, "突发严重困难户"
+        h.housing = None
+        set_income(h, rng)
+        hp = free[k % len(free)] if free else next(iter(c.helpers))
+        h.pairings = [[hp, D(2026, 10, 12), None]]
+        h.nearmiss = "p2new"
+        hhs.append(h)
+    hhs.sort(key=lambda h: h.hid)
+    c._gone = gone
+    return hhs
+
+
+# ---------------------------------------------------------------------------
+# model -> canonical table rows
+# ---------------------------------------------------------------------------
+
+def _row(table: str, **kw) -> dict:
+    r = {n: None for n in TABLES[table].names}
+    r.update(kw)
+    return r
+
+
+def build_tables(c: County, period: str) -> PeriodData:
+    R = ref_date(period)
+    hhs = c.models[period]
+    T = {t: [] for t in TABLE_ORDER}
+    members_ids = set()
+    for h in hhs:
+        head = h.members[0]
+        T["households"].append(_row(
+            "households", county=COUNTY, township=h.township, village=h.village, household_id=h.hid,
+            head_name=head.name, head_id_number=head.id, size=len(h.members), category=h.category, cause=h.cause,
+            recognized_on=h.recognized_on, status=h.status, exit_year=h.exit_year, monitor_type=h.monitor_type,
+            income_per_capita=h.pc, wage_income=h.wage, business_income=h.business, property_income=h.prop,
+            transfer_income=h.transfer, business_cost=h.cost, housing_secure=h.housing_secure,
+            house_grade=h.house_grade, house_area=h.house_area, water_secure=h.water_secure, relocated=h.relocated))
+        for k, m in enumerate(h.members):
+            members_ids.add(m.id)
+            T["members"].append(_row(
+                "members", county=COUNTY, township=h.township, village=h.village, household_id=h.hid,
+                person_no=f"{h.hid}{k + 1:02d}", name=m.name, id_number=m.id, gender="男" if m.male else "女",
+                relation=m.relation, ethnicity=m.ethnicity, education_level=m.education_level,
+                school_status=m.school_status, health=m.health, labor=m.labor, work_status=m.work_status,
+                work_months=m.work_months, basic_medical=True, serious_illness_ins=True, phone=m.phone or None,
+                _birth=m.birth))
+            # agency rows of members
+            if h.category in ("低保贫困户", "特困供养贫困户"):
+                T["civil_affairs"].append(_row(
+                    "civil_affairs", name=m.name, id_number=m.id,
+                    aid_type="农村低保" if h.category == "低保贫困户" else "农村特困",
+                    head_id_number=head.id, start_on=max(h.civil_start, m.birth), monthly_amount=h.civil_amount,
+                    township=h.township, village=h.village))
+            if m.disab:
+                cat, grade, iss = m.disab
+                T["disability"].append(_row("disability", name=m.name, id_number=m.id,
+                                            card_number=m.id + DIS_CODE[cat] + GRADE_CODE[grade],
+                                            category=cat, grade=grade, issued_on=iss))
+            if m.school:
+                T["education"].append(_row("education", name=m.name, id_number=m.id, school=m.school[0],
+                                           stage=m.school[1], grade=m.school[2], enrol_status="在读"))
+            if m.grad:
+                T["education"].append(_row("education", name=m.name, id_number=m.id, school=m.grad[0],
+                                           stage=m.grad[1], grade=m.grad[2], enrol_status="毕业"))
+            T["medical_insurance"].append(_row("medical_insurance", name=m.name, id_number=m.id, year=R.year,
+                                               scheme="城乡居民基本医疗保险", status="参保缴费"))
+            if int(m.id[-4:-1]) % 4 == 0:
+                T["medical_insurance"].append(_row("medical_insurance", name=m.name, id_number=m.id, year=R.year - 1,
+                                                   scheme="城乡居民基本医疗保险", status="参保缴费"))
+            T["hukou"].append(_row("hukou", name=m.name, id_number=m.id, hukou_status="正常",
+                                   changed_on=m.birth if m.birth.year >= 2020 else None, hukou_type=m.hukou_type))
+            if m.vehicle:
+                T["vehicles"].append(_row("vehicles", owner=m.name, id_number=m.id, plate=m.vehicle[1],
+                                          vehicle_type=m.vehicle[0], registered_on=m.vehicle[2],
+                                          vehicle_status=m.vehicle[3]))
+            if m.biz:
+                T["businesses"].append(_row("businesses", company=m.biz[0], credit_code=m.biz[1], legal_rep=m.name,
+                                            id_number=m.id, capital_10k=m.biz[2], founded_on=m.biz[3],
+                                            reg_status=m.biz[4], company_type=m.biz[5]))
+            if m.payroll:
+                T["payroll"].append(_row("payroll", name=m.name, id_number=m.id, employer=m.payroll[0],
+                                         staff_type=m.payroll[1], joined_on=m.payroll[2],
+                                         payroll_status=m.payroll[3]))
+        if int(head.id[-3:-1]) % 7 == 0:   # rural homestead registered
+            T["real_estate"].append(_row("real_estate", owner=head.name, id_number=head.id,
+                                         location=f"湘阴县{h.township}{h.village}{int(h.hid[-2:]) % 12 + 1}组",
+                                         use="住宅", area=h.house_area, registered_on=D(2019, 8, 1), zone="农村"))
+        elif int(head.id[-3:-1]) % 97 == 1:   # near-miss XA-04: a shop in town
+            T["real_estate"].append(_row("real_estate", owner=head.name, id_number=head.id,
+                                         location=f"湘阴县{N.STREETS[0]}{int(h.hid[-3:])}号门面",
+                                         use="商业", area=36.0, registered_on=D(2021, 3, 1), zone="城镇"))
+        if h.housing:
+            g, ass, ren, meth, area, sub = h.housing
+            T["housing"].append(_row("housing", head_name=head.name, head_id_number=head.id, grade=g,
+                                     assessed_on=ass, renovation=ren, method=meth, area_after=area, subsidy=sub,
+                                     target_type="建档立卡贫困户"))
+        for hp, s, e in h.pairings:
+            T["pairings"].append(_row("pairings", household_id=h.hid, helper_id_number=hp,
+                                      helper_name=c.helpers[hp]["name"], start_on=s, end_on=e))
+        for ln in h.loans:
+            b = ln["borrower"]
+            if b not in h.members:
+                continue
+            T["loans"].append(_row("loans", borrower_name=b.name, borrower_id_number=b.id,
+                                   household_id=h.hid if ln["give_hid"] else None, amount=ln["amount"],
+                                   issued_on=ln["issued_on"], due_on=ln["due_on"], balance=ln["balance"],
+                                   repay_status=ln["repay_status"], purpose=ln["purpose"], use_mode=ln["use_mode"],
+                                   _hid=h.hid))
+    for hp in c.helpers.values():
+        T["helpers"].append(_row("helpers", **{k: v for k, v in hp.items() if not k.startswith("_")}))
+        if int(hp["id_number"][-3:-1]) % 5 < 3:
+            T["hukou"].append(_row("hukou", name=hp["name"], id_number=hp["id_number"], hukou_status="正常",
+                                   hukou_type="非农业"))
+    present = {h.hid for h in hhs}
+    for p in c.projects:
+        T["projects"].append({k: v for k, v in p.items() if not k.startswith("_")})
+        for hid in p["_bens"]:
+            if hid in present:
+                T["beneficiaries"].append(_row("beneficiaries", project_id=p["project_id"], household_id=hid))
+    for p, spec in c.nonmembers:
+        if p.id in members_ids:
+            continue
+        _nonmember_rows(T, p, spec)
+    if period != PERIODS[0]:
+        for p, st, d in getattr(c, "_gone", []):
+            T["hukou"].append(_row("hukou", name=p.name, id_number=p.id, hukou_status=st, changed_on=d,
+                                   hukou_type=p.hukou_type))
+            T["medical_insurance"].append(_row("medical_insurance", name=p.name, id_number=p.id, year=R.year,
+                                               scheme="城乡居民基本医疗保险", status="终止"))
+    # hukou rows of members are unique; drop a helper/non-member hukou row that collides with a member ID
+    for t in PERSON_COL:
+        if t in ("hukou",):
+            seen = set()
+            rows = []
+            for r in T[t]:
+                if r["id_number"] in seen:
+                    continue
+                seen.add(r["id_number"])
+                rows.append(r)
+            T[t] = rows
+        T[t].sort(key=lambda r: (r[PERSON_COL[t]] or ""))
+    return PeriodData(period, R, T)
+
+
+def _nonmember_rows(T, p: Person, spec: dict) -> None:
+    for t, v in spec.items():
+        if t == "hukou":
+            T[t].append(_row(t, name=p.name, id_number=p.id, hukou_status=v[0], changed_on=v[1], hukou_type=v[2]))
+        elif t == "medical_insurance":
+            T[t].append(_row(t, name=p.name, id_number=p.id, year=v[0], scheme=v[1], status=v[2]))
+        elif t == "education":
+            T[t].append(_row(t, name=p.name, id_number=p.id, school=v[0], stage=v[1], grade=v[2], enrol_status=v[3]))
+        elif t == "civil_affairs":
+            T[t].append(_row(t, name=p.name, id_number=p.id, aid_type=v[0], head_id_number=p.id, start_on=v[1],
+                             end_on=v[2], monthly_amount=v[3], township=v[4], village=v[5]))
+        elif t == "disability":
+            T[t].append(_row(t, name=p.name, id_number=p.id, card_number=p.id + DIS_CODE[v[0]] + GRADE_CODE[v[1]],
+                             category=v[0], grade=v[1], issued_on=v[2]))
+        elif t == "housing":
+            T[t].append(_row(t, head_name=p.name, head_id_number=p.id, grade=v[0], assessed_on=v[1], renovation=v[2],
+                             method=v[3], area_after=v[4], subsidy=v[5], target_type=v[6]))
+        elif t == "vehicles":
+            T[t].append(_row(t, owner=p.name, id_number=p.id, plate=v[1], vehicle_type=v[0], registered_on=v[2],
+                             vehicle_status=v[3]))
+        elif t == "businesses":
+            T[t].append(_row(t, company=v[0], credit_code=v[1], legal_rep=p.name, id_number=p.id, capital_10k=v[2],
+                             founded_on=v[3], reg_status=v[4], company_type=v[5]))
+        elif t == "payroll":
+            T[t].append(_row(t, name=p.name, id_number=p.id, employer=v[0], staff_type=v[1], joined_on=v[2],
+                             payroll_status=v[3]))
+        elif t == "real_estate":
+            T[t].append(_row(t, owner=p.name, id_number=p.id, location=v[0], use=v[1], area=v[2],
+                             registered_on=v[3], zone=v[4]))
+
+
+def generate_demo(root: Path, seed: int = 7, n_households: int = 3000, *, messy: bool = True,
+                  defects: bool = True, fmt: str = "excel") -> list[Path]:
+    """Write root/<period>/ for the two periods; returns the drop directories."""
+    root = Path(root)
+    county = generate_county(seed, n_households)
+    if defects:
+        inject_defects(county)
+    out = []
+    for p in PERIODS:
+        d = root / p
+        write_drop(county, p, d, messy=messy, fmt=fmt)
+        out.append(d)
+    return out
