@@ -40,6 +40,8 @@ class Rule:
     message: str              # Chinese message template, placeholders {column}
     policy: str = ""          # policy source (seed document)
     source: str = "registry"  # 'registry' or the agency table the evidence comes from
+    # at least one of these tables must have rows (XA-10: any agency extract)
+    needs_any: tuple[str, ...] = ()
     # optional: returns a skip reason (str) or None, given the sql params
     precheck: Callable[[dict], str | None] | None = field(default=None, compare=False)
 
@@ -56,14 +58,14 @@ VIEWS: dict[str, View] = {}
 
 
 def rule(id: str, name: str, severity: str, *, key: str, needs, sql: str, message: str,
-         policy: str = "", source: str = "registry", precheck=None) -> Rule:
+         policy: str = "", source: str = "registry", precheck=None, needs_any=()) -> Rule:
     if severity not in SEVERITIES:
         raise ValueError(f"{id}: severity {severity!r}")
     if key not in KEYS:
         raise ValueError(f"{id}: key {key!r}")
     if id in RULES:
         raise ValueError(f"rule {id} declared twice")
-    r = Rule(id, name, severity, key, tuple(needs), sql, message, policy, source, precheck)
+    r = Rule(id, name, severity, key, tuple(needs), sql, message, policy, source, tuple(needs_any), precheck)
     RULES[id] = r
     return r
 

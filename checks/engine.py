@@ -131,6 +131,9 @@ def evaluate(con, ref_date: dt.date, params: dict, *, only: set[str] | None = No
         if missing:
             results.append(RuleResult(r.id, "skipped", "missing table: " + ", ".join(missing)))
             continue
+        if r.needs_any and not any(t in present for t in r.needs_any):
+            results.append(RuleResult(r.id, "skipped", "missing tables: none of " + ", ".join(r.needs_any)))
+            continue
         reason = r.precheck(values) if r.precheck else None
         if reason:
             results.append(RuleResult(r.id, "skipped", reason))

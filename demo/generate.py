@@ -1149,6 +1149,1417 @@ def _nonmember_rows(T, p: Person, spec: dict) -> None:
                              registered_on=v[3], zone=v[4]))
 
 
+# ---------------------------------------------------------------------------
+# defects
+# ---------------------------------------------------------------------------
+
+NEARMISS_TAGS = {"age6", "age16", "age16w", "gap15", "inc04", "inc01", "rebuild80", "loan1096", "helper6", "gap30"}
+
+
+def rec(rule, hid=None, idn=None, helper=None, project=None, note="", **extra) -> dict:
+    d = {"rule_id": rule, "household_id": hid, "id_number": idn, "helper_id_number": helper,
+         "project_id": project, "note": note}
+    d.update(extra)
+    return d
+
+
+class Ctx:
+    def __init__(self, county: County, pd: PeriodData):
+        self.c = county
+        self.pd = pd
+        self.ids = pd.all_ids()
+        self.used_helpers: set = set()
+        self.used_projects: set = set()
+        self.order = list(pd.index()["order"])
+        random.Random(f"{county.seed}|{pd.period}|order").shuffle(self.order)
+        self.ptype = {p["project_id"]: p["type"] for p in pd.tables["projects"]}
+        self.helper_cur = None
+
+    # ---- helpers ---------------------------------------------------------
+    def fresh_id(self, rng, birth=None, male=None, region=COUNTY_CODE):
+        birth = birth or rdate(rng, D(1955, 1, 1), D(2000, 12, 31))
+        male = rng.random() < 0.5 if male is None else male
+        for _ in range(200):
+            i = make_id(region, birth, rng.randrange(100), male)
+            if i not in self.ids:
+                self.ids.add(i)
+                return i
+            birth += dt.timedelta(days=1)
+        raise RuntimeError("no fresh id")
+
+    def new_id_like(self, body17):
+        i = body17 + check_digit(body17)
+        if i in self.ids:
+            return None
+        self.ids.add(i)
+        return i
+
+    def pick(self, rng, pred, exclude=()):
+        if not self.order:
+            return None
+        start = rng.randrange(len(self.order))
+        pd = self.pd
+        for k in range(len(self.order)):
+            hid = self.order[(start + k) % len(self.order)]
+            if hid in pd.used or hid in pd.protected or hid in exclude:
+                continue
+            if pd.hh(hid) is None or pd.hh(hid).get("_del"):
+                continue
+            if pred(hid):
+                return hid
+        return None
+
+    def job_benef(self, hid):
+        return any(self.ptype.get(b["project_id"]) in ("就业扶贫", "公益岗位") for b in self.pd.benef(hid))
+
+    def house_benef(self, hid):
+        return any(self.ptype.get(b["project_id"]) == "危房改造" for b in self.pd.benef(hid))
+
+    def borrower(self, idn):
+        return any(r["borrower_id_number"] == idn for r in self.pd.tables["loans"] if not r.get("_del"))
+
+    def helper_current(self):
+        cur: dict = {}
+        for r in self.pd.tables["pairings"]:
+            if r.get("_del"):
+                continue
+            if r["start_on"] <= self.pd.R and (r["end_on"] is None or r["end_on"] >= self.pd.R):
+                cur.setdefault(r["helper_id_number"], []).append(r["household_id"])
+        return cur
+
+    def free_helper(self, rng, max_cur=3):
+        cur = self.helper_current()
+        pd = self.pd
+        hs = sorted(h for h, hhs in cur.items() if len(hhs) <= max_cur and h not in self.used_helpers
+                    and not any(x in pd.protected for x in hhs) and h in pd.index()["helpers"])
+        if not hs:
+            return None
+        h = hs[rng.randrange(len(hs))]
+        self.used_helpers.add(h)
+        return h
+
+
+def _member(pd: PeriodData, hid, pred, head=False):
+    for r in pd.mem(hid):
+        if r.get("_t") or r.get("_dup"):
+            continue
+        if (r["relation"] == "户主") != head and not (head is None):
+            continue
+        if not r["id_number"] or len(r["id_number"]) != 18:
+            continue
+        if pred(r):
+            return r
+    return None
+
+
+def _total(h):
+    return h["wage_income"] + h["business_income"] + h["property_income"] + h["transfer_income"] - h["business_cost"]
+
+
+def _set_pc(h):
+    h["income_per_capita"] = round(_total(h) / h["size"], 2)
+
+
+def _scale_income(h, pc):
+    tot_new = int(pc * h["size"])
+    tot_old = _total(h)
+    f = tot_new / tot_old if tot_old > 0 else 0.1
+    w = h["wage_income"]
+    h["wage_income"] = max(1, int(w * f)) if w > 0 else 0
+    h["property_income"] = int(h["property_income"] * f)
+    h["transfer_income"] = int(h["transfer_income"] * f)
+    h["business_cost"] = int(h["business_cost"] * f)
+    b = tot_new - h["wage_income"] - h["property_income"] - h["transfer_income"] + h["business_cost"]
+    if b < 0:
+        h["transfer_income"] += b
+        b = 0
+    h["business_income"] = b
+    _set_pc(h)
+
+
+def _pc_ok(h):
+    """Per-capita income raises no INC issue."""
+    pc = h["income_per_capita"]
+    if pc is None or pc <= 0 or pc > 60000:
+        return False
+    if h["status"] == "已脱贫":
+        return pc >= (MONITOR_LINE if h["monitor_type"] == "无" else POVERTY_LINE)
+    return True
+
+
+def _one_pair(pd, hid):
+    ps = pd.pairs(hid)
+    if len(ps) != 1 or ps[0]["end_on"] is not None:
+        return None
+    return ps[0]
+
+
+def _touch(*rows):
+    for r in rows:
+        r["_t"] = True
+
+
+# Each injector: (ctx, hid, rng, prm, v) -> list of truth records, or None when the household does not fit.
+# Checks come first; nothing is changed unless the injection applies.
+
+def inj_sch02(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    h = pd.hh(hid)
+    if v == 0:
+        h.setdefault("__raw__", {})["income_per_capita"] = "abc"
+        return [rec("SCH-02", hid, note="households.income_per_capita written as 'abc'", table="households",
+                    field="income_per_capita")]
+    if v == 1:
+        m = _member(pd, hid, lambda r: r["work_status"] == "无")
+        if not m:
+            return None
+        m.setdefault("__raw__", {})["work_months"] = "13"
+        _touch(m)
+        return [rec("SCH-02", hid, m["id_number"], note="members.work_months written as 13 (outside 0..12)",
+                    table="members", field="work_months")]
+    h.setdefault("__raw__", {})["recognized_on"] = "2019.13.45"
+    return [rec("SCH-02", hid, note="households.recognized_on written as '2019.13.45'", table="households",
+                field="recognized_on")]
+
+
+def _insert_after(lst, row, new):
+    for i, r in enumerate(lst):
+        if r is row:
+            lst.insert(i + 1, new)
+            return
+    lst.append(new)
+
+
+def inj_sch03(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if v == 0:
+        m = _member(pd, hid, lambda r: True)
+        if not m:
+            return None
+        cp = dict(m)
+        cp["_dup"] = True
+        _insert_after(pd.tables["members"], m, cp)
+        _touch(m)
+        return [rec("SCH-03", hid, m["id_number"], note="members row exported twice", table="members")]
+    p = _one_pair(pd, hid)
+    if not p:
+        return None
+    cp = dict(p)
+    cp["_dup"] = True
+    _insert_after(pd.tables["pairings"], p, cp)
+    return [rec("SCH-03", hid, note="pairings row exported twice", table="pairings")]
+
+
+def inj_sch04(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if v == 0:
+        m = _member(pd, hid, lambda r: r["relation"] in ("之子", "之女", "之孙子", "之孙女"))
+        if not m:
+            return None
+        m["relation"] = None
+        _touch(m)
+        return [rec("SCH-04", hid, m["id_number"], note="members.relation empty", table="members", field="relation")]
+    h = pd.hh(hid)
+    if h["category"] != "一般贫困户":
+        return None
+    h["category"] = None
+    return [rec("SCH-04", hid, note="households.category empty", table="households", field="category")]
+
+
+def _plain_member(x, hid, extra=lambda r: True):
+    pd = x.pd
+    if pd.hh(hid)["category"] != "一般贫困户":
+        return None
+    return _member(pd, hid, lambda r: extra(r) and not x.borrower(r["id_number"]))
+
+
+def inj_id01(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _plain_member(x, hid)
+    if not m:
+        return None
+    old = m["id_number"]
+    if v == 0:
+        new = old[:17] + rng.choice([c for c in "0123456789X" if c != old[17]])
+        note = "wrong check digit; the person's agency records were removed"
+    else:
+        new = old[:17]
+        note = "17-character ID (last character lost); the person's agency records were removed"
+    pd.delete_agency(old)
+    m["id_number"] = new
+    _touch(m)
+    return [rec("ID-01", hid, new, note=note)]
+
+
+def inj_id02(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _plain_member(x, hid)
+    if not m:
+        return None
+    old = m["id_number"]
+    body = old[:10] + "0230" + old[14:17] if v == 0 else old[:6] + "2027" + old[10:17]
+    new = x.new_id_like(body)
+    if not new:
+        return None
+    pd.delete_agency(old)
+    m["id_number"] = new
+    _touch(m)
+    return [rec("ID-02", hid, new, note="birth date 02-30 in the ID" if v == 0 else "birth year 2027 (after R)")]
+
+
+def inj_id03(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _plain_member(x, hid)
+    if not m:
+        return None
+    old = m["id_number"]
+    new = x.new_id_like(("439999" if v == 0 else "990624") + old[6:17])
+    if not new:
+        return None
+    pd.replace_id(old, new)
+    _touch(m)
+    return [rec("ID-03", hid, new, note="unknown region code (ID changed in every table)")]
+
+
+def inj_id04(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _plain_member(x, hid, lambda r: r["relation"] != "配偶")
+    if not m:
+        return None
+    old = m["id_number"]
+    new = x.new_id_like(old[:16] + str(int(old[16]) ^ 1))
+    if not new:
+        return None
+    pd.replace_id(old, new)
+    _touch(m)
+    return [rec("ID-04", hid, new, note="gender digit of the ID contradicts the recorded gender")]
+
+
+def inj_id05(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if v == 0:
+        m = _plain_member(x, hid, lambda r: r["relation"] not in ("配偶",))
+        if not m:
+            return None
+        cp = {k: val for k, val in m.items() if k not in ("_t", "__raw__")}
+        cp["person_no"] = m["household_id"] + "98"
+        cp["phone"] = None
+        pd.add("members", cp)
+        _touch(m, cp)
+        return [rec("ID-05", hid, m["id_number"], note="person entered twice in the household (not an exact duplicate)"),
+                rec("HH-02", hid, note="size no longer equals member rows (person entered twice)")]
+    m = _plain_member(x, hid, lambda r: r["work_status"] != "无" and r["school_status"] == "非在校生")
+    if not m:
+        return None
+
+    def okb(b):
+        h = pd.hh(b)
+        if h["category"] != "一般贫困户" or h["size"] >= 7 or h.get("__raw__"):
+            return False
+        t = dict(h)
+        t["size"] += 1
+        _set_pc(t)
+        return _pc_ok(t)
+    b = prm.get("partner") or x.pick(rng, okb, exclude={hid})
+    if not b or pd.hh(b) is None or b in pd.used and "partner" not in prm:
+        return None
+    prm["partner"] = b
+    hb = pd.hh(b)
+    cp = {k: val for k, val in m.items() if k not in ("_t", "__raw__")}
+    cp.update(household_id=b, township=hb["township"], village=hb["village"], relation="其他",
+              person_no=b + "99", phone=None)
+    pd.add("members", cp)
+    hb["size"] += 1
+    _set_pc(hb)
+    _touch(m, cp)
+    return [rec("ID-05", hid, m["id_number"], note=f"same person also registered in household {b}"),
+            rec("ID-05", b, m["id_number"], note=f"same person also registered in household {hid}")]
+
+
+def inj_id06(x: Ctx, hid, rng, prm, v):
+    m = _plain_member(x, hid, lambda r: 1901 <= r["_birth"].year <= 1999)
+    if not m:
+        return None
+    old = m["id_number"]
+    m["id_number"] = old[:6] + old[8:17]
+    _touch(m)
+    return [rec("ID-06", hid, m["id_number"], note=f"legacy 15-digit ID (18-digit form {old} in agency data)")]
+
+
+def inj_id07(x: Ctx, hid, rng, prm, v):
+    m = _member(x.pd, hid, lambda r: len(r["name"]) >= 2)
+    if not m:
+        return None
+    n = m["name"]
+    m["name"] = n + "2" if v == 0 else n[0] + "\u3000" + n[1:]
+    _touch(m)
+    return [rec("ID-07", hid, m["id_number"], note=f"name {m['name']!r}")]
+
+
+def inj_id08(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    h = pd.hh(hid)
+    head = pd.head(hid)
+    if not head or h["head_name"] != head["name"]:
+        return None
+    if v == 0:
+        h["head_name"] = make_name(rng, head["gender"] == "男")
+        if h["head_name"] == head["name"]:
+            return None
+        note = "households.head_name differs from the 户主 member"
+    else:
+        h["head_id_number"] = x.fresh_id(rng)
+        note = "households.head_id_number differs from the 户主 member"
+    return [rec("ID-08", hid, note=note)]
+
+
+def inj_id09(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _member(pd, hid, lambda r: bool(r["phone"]), head=None)
+    if not m:
+        return None
+    b = prm.get("partner") or x.pick(rng, lambda b: any(r["phone"] and r["relation"] != "户主" for r in pd.mem(b)),
+                                     exclude={hid})
+    if not b or pd.hh(b) is None:
+        return None
+    mb = _member(pd, b, lambda r: bool(r["phone"]))
+    if not mb:
+        return None
+    prm["partner"] = b
+    mb["phone"] = m["phone"]
+    _touch(mb)
+    return [rec("ID-09", hid, note=f"phone {m['phone']} also used in household {b}", phone=m["phone"]),
+            rec("ID-09", b, note=f"phone {m['phone']} also used in household {hid}", phone=m["phone"])]
+
+
+def inj_hh01(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    head = pd.head(hid)
+    if not head:
+        return None
+    if v == 0:
+        head["relation"] = "其他"
+        _touch(head)
+        return [rec("HH-01", hid, note="no member with relation 户主")]
+    sp = _member(pd, hid, lambda r: r["relation"] == "配偶")
+    if not sp:
+        return None
+    sp["relation"] = "户主"
+    _touch(sp)
+    return [rec("HH-01", hid, note="two members with relation 户主")]
+
+
+def inj_hh02(x: Ctx, hid, rng, prm, v):
+    h = x.pd.hh(hid)
+    if h["size"] < 2:
+        return None
+    t = dict(h)
+    t["size"] -= 1
+    _set_pc(t)
+    if not _pc_ok(t):
+        return None
+    h["size"] -= 1
+    _set_pc(h)
+    return [rec("HH-02", hid, note="households.size one less than member rows")]
+
+
+def inj_hh03(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    h = pd.hh(hid)
+    mem = pd.mem(hid)
+    if h["category"] != "一般贫困户" or pd.loans(hid) or x.job_benef(hid) or x.house_benef(hid):
+        return None
+    if any(pd.ag("housing", m["id_number"]) for m in mem):
+        return None
+    if v == 0:
+        for m in mem:
+            m["_del"] = True
+        return [rec("HH-03", hid, note="household row without member rows"),
+                rec("HH-01", hid, note="no 户主 (no members at all)"),
+                rec("HH-02", hid, note="size > 0 but no member rows")]
+    if not any(m["work_status"] != "无" for m in mem):
+        return None
+    h["_del"] = True
+    for p in pd.pairs(hid):
+        p["_del"] = True
+    for b in pd.benef(hid):
+        b["_del"] = True
+    return [rec("HH-03", hid, note="member rows without a households row (its pairings removed too)")]
+
+
+def inj_hh04(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    head = pd.head(hid)
+    if not head:
+        return None
+    if v == 0:
+        sp = _member(pd, hid, lambda r: r["relation"] == "配偶" and r["_birth"] < add_years(head["_birth"], 15))
+        if not sp:
+            return None
+        sp["relation"] = "之子" if sp["gender"] == "男" else "之女"
+        _touch(sp)
+        return [rec("HH-04", hid, sp["id_number"], note="spouse recorded as child (not 15 years younger)")]
+    ch = _member(pd, hid, lambda r: r["relation"] in ("之子", "之女"))
+    if not ch:
+        return None
+    ch["relation"] = "之父" if ch["relation"] == "之子" else "之母"
+    _touch(ch)
+    return [rec("HH-04", hid, ch["id_number"], note="child recorded as parent (not 15 years older)")]
+
+
+def inj_hh05(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    head = pd.head(hid)
+    sp = _member(pd, hid, lambda r: r["relation"] == "配偶")
+    if not head or not sp:
+        return None
+    if v == 0:
+        ch = _member(pd, hid, lambda r: r["relation"] in ("之子", "之女") and pd.age(r) >= 18)
+        if not ch:
+            return None
+        ch["relation"] = "配偶"
+        _touch(ch)
+        return [rec("HH-05", hid, note="two members with relation 配偶")]
+    old = sp["id_number"]
+    new = x.new_id_like(old[:16] + str(int(old[16]) ^ 1))
+    if not new:
+        return None
+    pd.replace_id(old, new)
+    sp["gender"] = head["gender"]
+    _touch(sp)
+    return [rec("HH-05", hid, note="spouse of the same gender as the head (gender and ID both changed)")]
+
+
+def inj_hh06(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    mem = pd.mem(hid)
+    head = pd.head(hid)
+    if not head or any(r["relation"] not in ("户主", "配偶", "之子", "之女") for r in mem):
+        return None
+    kids = [r for r in mem if r["relation"] in ("之子", "之女") and age_on(r["_birth"], R2) <= 15
+            and age_on(r["_birth"], R1) >= 3 and len(r["id_number"]) == 18]
+    if not kids:
+        return None
+    c = kids[0]
+    for r in mem:
+        if r["relation"] in ("户主", "配偶") and add_years(r["_birth"], 15) > c["_birth"]:
+            return None
+    for r in mem:
+        if r is c:
+            continue
+        if r["relation"] in ("户主", "配偶"):
+            r["relation"] = "之父" if r["gender"] == "男" else "之母"
+        else:
+            r["relation"] = "之兄弟姐妹"
+    c["relation"] = "户主"
+    h = pd.hh(hid)
+    h["head_name"], h["head_id_number"] = c["name"], c["id_number"]
+    _touch(*mem)
+    return [rec("HH-06", hid, note=f"a child aged {pd.age(c)} recorded as head", person=c["id_number"])]
+
+
+def inj_hh07(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    h = pd.hh(hid)
+    vs = next(vs for t, _, vs in x.c.townships if t == h["township"])
+    others = [v2 for v2 in vs if v2 != h["village"]]
+    m = _member(pd, hid, lambda r: True)
+    if not m or not others:
+        return None
+    m["village"] = others[0]
+    _touch(m)
+    return [rec("HH-07", hid, note=f"one member recorded in village {others[0]}")]
+
+
+def inj_hh08(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    rel = "之子" if v == 0 else "之女"
+    m = _member(pd, hid, lambda r: r["relation"] == rel)
+    if not m:
+        return None
+    old = m["id_number"]
+    new = x.new_id_like(old[:16] + str(int(old[16]) ^ 1))
+    if not new:
+        return None
+    pd.replace_id(old, new)
+    m["gender"] = "女" if m["gender"] == "男" else "男"
+    _touch(m)
+    return [rec("HH-08", hid, new, note=f"{rel} recorded as {m['gender']} (ID agrees)")]
+
+
+def inj_hh09(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    h = pd.hh(hid)
+    mem = pd.mem(hid)
+    if v == 0:
+        if any(r["health"] in ("长期慢性病", "患有大病") for r in mem):
+            return None
+        h["cause"] = "因病"
+    elif v == 1:
+        if any(r["school_status"] != "非在校生" for r in mem):
+            return None
+        h["cause"] = "因学"
+    else:
+        if any(r["health"] == "残疾" for r in mem):
+            return None
+        h["cause"] = "因残"
+    return [rec("HH-09", hid, note=f"cause {h['cause']} without a matching member")]
+
+
+def _ages(r):
+    return age_on(r["_birth"], R1), age_on(r["_birth"], R2)
+
+
+def inj_lab01(x: Ctx, hid, rng, prm, v):
+    m = _member(x.pd, hid, lambda r: 6 <= _ages(r)[0] and _ages(r)[1] <= 15)
+    if not m:
+        return None
+    if v == 0:
+        m["labor"] = "普通劳动力"
+    else:
+        m["labor"], m["work_status"], m["work_months"] = "弱劳动力或半劳动力", "乡镇内务工", 6
+    _touch(m)
+    return [rec("LAB-01", hid, m["id_number"], note=f"child with labor {m['labor']}")]
+
+
+def inj_lab02(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    heavy = {r["id_number"] for r in pd.tables["disability"] if r["grade"] in ("一级", "二级")}
+    m = _member(pd, hid, lambda r: _ages(r)[0] >= 66 and r["id_number"] not in heavy and r["labor"] not in LAB,
+                head=None)
+    if not m:
+        return None
+    m["labor"] = "普通劳动力"
+    _touch(m)
+    return [rec("LAB-02", hid, m["id_number"], note="aged 66+ with 普通劳动力")]
+
+
+def inj_lab03(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    mem = pd.mem(hid)
+    m = _member(pd, hid, lambda r: 18 <= _ages(r)[0] and _ages(r)[1] <= 58 and r["health"] == "健康"
+                and r["school_status"] == "非在校生" and r["labor"] in LAB and r["work_status"] == "无", head=None)
+    if not m:
+        return None
+    if pd.hh(hid)["category"] == "一般贫困户" and not any(r["labor"] not in NOLAB for r in mem if r is not m):
+        return None
+    m["labor"] = "无劳动力"
+    _touch(m)
+    return [rec("LAB-03", hid, m["id_number"], note="healthy working-age non-student with 无劳动力")]
+
+
+def inj_lab04(x: Ctx, hid, rng, prm, v):
+    if v == 0:
+        m = _member(x.pd, hid, lambda r: r["work_status"] != "无", head=None)
+        if not m:
+            return None
+        m["work_months"] = 0
+        note = "working with 0 months"
+    else:
+        m = _member(x.pd, hid, lambda r: r["work_status"] == "无" and r["labor"] in LAB, head=None)
+        if not m:
+            return None
+        m["work_months"] = 4
+        note = "not working with 4 months"
+    _touch(m)
+    return [rec("LAB-04", hid, m["id_number"], note=note)]
+
+
+def inj_lab05(x: Ctx, hid, rng, prm, v):
+    m = _member(x.pd, hid, lambda r: _ages(r)[0] >= 16 and r["school_status"] == "非在校生" and r["labor"] in NOLAB
+                and (r["health"] != "健康" or _ages(r)[0] > 60), head=None)
+    if not m:
+        return None
+    m["work_status"], m["work_months"] = "乡镇内务工", 5
+    _touch(m)
+    return [rec("LAB-05", hid, m["id_number"], note=f"labor {m['labor']} but working")]
+
+
+def _kid(pd, hid, stages=("小学", "初中")):
+    return _member(pd, hid, lambda r: 7 <= _ages(r)[0] and _ages(r)[1] <= 14 and r["school_status"] in stages
+                   and any(e["enrol_status"] == "在读" for e in pd.ag("education", r["id_number"])))
+
+
+def inj_edu01(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if pd.hh(hid)["cause"] == "因学":
+        return None
+    m = _kid(pd, hid)
+    if not m:
+        return None
+    m["school_status"] = "非在校生"
+    for e in pd.ag("education", m["id_number"]):
+        e["_del"] = True
+    _touch(m)
+    return [rec("EDU-01", hid, m["id_number"], note="compulsory-age child recorded 非在校生 (no 学籍 row)")]
+
+
+def inj_edu02(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if v == 0:
+        m = _member(pd, hid, lambda r: 7 <= _ages(r)[0] and _ages(r)[1] <= 11 and r["school_status"] == "小学")
+        if not m:
+            return None
+        m["school_status"] = "高中"
+    else:
+        m = _member(pd, hid, lambda r: 40 <= _ages(r)[0] <= 55 and r["school_status"] == "非在校生", head=None)
+        if not m:
+            return None
+        m["school_status"] = "本科及以上"
+    _touch(m)
+    return [rec("EDU-02", hid, m["id_number"], note=f"school_status {m['school_status']} at age {pd.age(m)}")]
+
+
+def inj_edu03(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _kid(pd, hid)
+    if not m:
+        return None
+    for e in pd.ag("education", m["id_number"]):
+        e["enrol_status"] = "辍学" if v == 0 else "休学"
+    _touch(m)
+    return [rec("EDU-03", hid, m["id_number"], note="学籍 says 辍学/休学")]
+
+
+def inj_edu04(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _member(pd, hid, lambda r: 18 <= _ages(r)[0] <= 40 and r["school_status"] == "非在校生"
+                and not pd.ag("education", r["id_number"]), head=None)
+    if not m:
+        return None
+    pd.add("education", _row("education", name=m["name"], id_number=m["id_number"], school=N.SCHOOLS_COLLEGE[1],
+                             stage="高职", grade="大二", enrol_status="在读"))
+    _touch(m)
+    return [rec("EDU-04", hid, m["id_number"], note="学籍 在读 but registry 非在校生")]
+
+
+def inj_edu05(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _kid(pd, hid)
+    if not m:
+        return None
+    for e in pd.ag("education", m["id_number"]):
+        e["_del"] = True
+    _touch(m)
+    return [rec("EDU-05", hid, m["id_number"], note=f"registry {m['school_status']} but no 学籍 row")]
+
+
+def inj_med(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    m = _member(pd, hid, lambda r: bool(pd.ag("medical_insurance", r["id_number"])), head=None)
+    if not m:
+        return None
+    if rule in ("MED-01", "MED-02"):
+        for r in pd.ag("medical_insurance", m["id_number"]):
+            r["_del"] = True
+    if rule in ("MED-01", "MED-03"):
+        m["basic_medical"] = False
+    _touch(m)
+    return [rec(rule, hid, m["id_number"], note={"MED-01": "registry 否 and no 参保 record",
+                                                   "MED-02": "registry 是 but no 参保 record",
+                                                   "MED-03": "registry 否 but a 参保缴费 record"}[rule])]
+
+
+def inj_med04(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if v == 0:
+        m = _member(pd, hid, lambda r: r["health"] == "残疾" and bool(pd.ag("disability", r["id_number"])), head=None)
+        if not m:
+            return None
+        for r in pd.ag("disability", m["id_number"]):
+            r["_del"] = True
+        note = "残疾 without a 残联 record"
+    else:
+        m = _member(pd, hid, lambda r: r["health"] == "健康" and not pd.ag("disability", r["id_number"]), head=None)
+        if not m:
+            return None
+        pd.add("disability", _row("disability", name=m["name"], id_number=m["id_number"],
+                                  card_number=m["id_number"] + "44", category="肢体", grade="四级",
+                                  issued_on=D(2021, 5, 20)))
+        note = "残联 record but health 健康"
+    _touch(m)
+    return [rec("MED-04", hid, m["id_number"], note=note)]
+
+
+def inj_med05(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _member(pd, hid, lambda r: r["health"] == "残疾" and len(pd.ag("disability", r["id_number"])) == 1, head=None)
+    if not m:
+        return None
+    d = pd.ag("disability", m["id_number"])[0]
+    code = DIS_CODE[d["category"]]
+    d["card_number"] = d["card_number"][:18] + ("7" if code != "7" else "1") + d["card_number"][19:]
+    _touch(m)
+    return [rec("MED-05", hid, m["id_number"], note=f"card {d['card_number']} category code wrong",
+                card_number=d["card_number"])]
+
+
+def inj_med06(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if pd.hh(hid)["wage_income"] <= 0:
+        return None
+    m = _member(pd, hid, lambda r: r["health"] == "残疾" and 16 <= _ages(r)[0] and _ages(r)[1] <= 60
+                and r["school_status"] == "非在校生" and len(pd.ag("disability", r["id_number"])) == 1
+                and r["work_status"] == "无", head=None)
+    if not m:
+        return None
+    d = pd.ag("disability", m["id_number"])[0]
+    d["grade"] = "一级"
+    d["card_number"] = d["card_number"][:19] + "1"
+    m["labor"] = "普通劳动力"
+    _touch(m)
+    return [rec("MED-06", hid, m["id_number"], note="一级 disability with 普通劳动力")]
+
+
+def _has_housing(pd, hid):
+    return any(pd.ag("housing", r["id_number"]) for r in pd.mem(hid))
+
+
+def inj_hou(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    h = pd.hh(hid)
+    head = pd.head(hid)
+    if not head or len(head["id_number"]) != 18:
+        return None
+    if rule == "HOU-01":
+        if v == 0 and h["status"] == "已脱贫":
+            return None
+        if v == 1 and h["status"] != "已脱贫":
+            return None
+        h["house_grade"] = "C" if v == 0 else "D"
+        out = [rec("HOU-01", hid, note=f"house_grade {h['house_grade']} but housing_secure 是")]
+        if h["status"] == "已脱贫":
+            out.append(rec("HOU-02", hid, note="已脱贫 with a C/D house"))
+        return out
+    if rule == "HOU-02":
+        if h["status"] != "已脱贫" or x.house_benef(hid):
+            return None
+        h["housing_secure"] = False
+        return [rec("HOU-02", hid, note="已脱贫 but housing_secure 否")]
+    if rule == "WAT-01":
+        if h["status"] != "已脱贫":
+            return None
+        h["water_secure"] = False
+        return [rec("WAT-01", hid, note="已脱贫 but water_secure 否")]
+    if _has_housing(pd, hid):
+        return None
+    if rule == "HOU-05" and not h["relocated"]:
+        return None
+    if rule in ("HOU-03", "HOU-04") and h["relocated"]:
+        return None
+    spec = {"HOU-03": ("D", "未改造", None, None, None),
+            "HOU-04": ("D", "已竣工", "拆除重建", 96.0, 35000),
+            "HOU-05": ("C", "已竣工", "修缮加固", 90.0, 15000)}[rule]
+    pd.add("housing", _row("housing", head_name=head["name"], head_id_number=head["id_number"], grade=spec[0],
+                           assessed_on=D(2019, 4, 16), renovation=spec[1], method=spec[2], area_after=spec[3],
+                           subsidy=spec[4], target_type="建档立卡贫困户"))
+    return [rec(rule, hid, note={"HOU-03": "住建 D 级未改造 while housing_secure 是",
+                                 "HOU-04": "拆除重建 96㎡ > 80㎡", "HOU-05": "relocated household in 危房改造"}[rule])]
+
+
+def inj_hou06(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if "id" not in prm:
+        prm["id"] = x.fresh_id(rng)
+        prm["name"] = make_name(rng, int(prm["id"][16]) % 2 == 1)
+    pd.add("housing", _row("housing", head_name=prm["name"], head_id_number=prm["id"], grade="C",
+                           assessed_on=D(2020, 3, 9), renovation="已竣工", method="修缮加固", area_after=75.0,
+                           subsidy=20000, target_type="建档立卡贫困户"))
+    return [rec("HOU-06", None, prm["id"], note="危改对象 建档立卡贫困户 whose head is no member")]
+
+
+def inj_inc(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    h = pd.hh(hid)
+    if h.get("__raw__") or h["income_per_capita"] is None:
+        return None
+    if rule == "INC-01":
+        if h["status"] != "已脱贫" or h["income_per_capita"] > 50000:
+            return None
+        h["income_per_capita"] = round(h["income_per_capita"] + 800, 2)
+        return [rec("INC-01", hid, note="income_per_capita 800 元 above the identity")]
+    if rule == "INC-02":
+        if h["status"] != "已脱贫":
+            return None
+        _scale_income(h, 3500)
+        return [rec("INC-02", hid, note="已脱贫 with per-capita income 3500")]
+    if rule == "INC-03":
+        if v == 0:
+            h["business_income"] += 300 + h["property_income"]
+            h["property_income"] = -300
+        else:
+            h["business_income"] += 150 + h["transfer_income"]
+            h["transfer_income"] = -150
+        return [rec("INC-03", hid, note="a negative income component")]
+    if rule == "INC-04":
+        if h["status"] != "已脱贫" or h["monitor_type"] != "无":
+            return None
+        _scale_income(h, 6000)
+        return [rec("INC-04", hid, note="已脱贫, not monitored, per-capita 6000 < 7500")]
+    # INC-05
+    mem = pd.mem(hid)
+    if x.job_benef(hid) or not any(r["labor"] in LAB and 16 <= _ages(r)[0] and _ages(r)[1] <= 60 for r in mem):
+        return None
+    for r in mem:
+        if r["work_status"] != "无":
+            r["work_status"], r["work_months"] = "无", 0
+    h["business_income"] += h["wage_income"]
+    h["wage_income"] = 0
+    _touch(*mem)
+    return [rec("INC-05", hid, note="labourers but nobody working and no wage income")]
+
+
+def inj_pair01(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    p = _one_pair(pd, hid)
+    if not p:
+        return None
+    H = p["helper_id_number"]
+    if H in x.used_helpers:
+        return None
+    cur = x.helper_current().get(H, [])
+    if any(h in pd.used or h in pd.protected for h in cur) or len(cur) > 5:
+        return None
+    moved = prm.get("moved")
+    if moved is None:
+        moved = []
+        excl = set(cur)
+        while len(cur) + len(moved) < 6:
+            b = x.pick(rng, lambda b: _one_pair(pd, b) is not None and _one_pair(pd, b)["helper_id_number"]
+                       not in x.used_helpers, exclude=excl)
+            if not b:
+                return None
+            moved.append(b)
+            excl.add(b)
+    else:
+        if any(pd.hh(b) is None or _one_pair(pd, b) is None for b in moved):
+            return None
+    x.used_helpers.add(H)
+    for b in moved:
+        q = _one_pair(pd, b)
+        q["helper_id_number"], q["helper_name"] = H, p["helper_name"]
+        pd.used.add(b)
+    prm["moved"] = moved
+    return [rec("PAIR-01", h, helper=H, note="helper with 6 active households") for h in sorted(set(cur) | set(moved))]
+
+
+def inj_pair(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    h = pd.hh(hid)
+    p = _one_pair(pd, hid)
+    if not p or p["start_on"] > D(2023, 6, 30) or h.get("__raw__"):
+        return None
+    if rule == "PAIR-02":
+        p["start_on"] = h["recognized_on"] - dt.timedelta(days=200)
+        return [rec("PAIR-02", hid, note="pairing starts 200 days before recognition", helper=p["helper_id_number"])]
+    if rule == "PAIR-03":
+        p["end_on"] = D(2026, 8, 10)
+        return [rec("PAIR-03", hid, note="the only pairing ended 2026-08-10")]
+    if rule == "PAIR-04":
+        if v == 0:
+            p["end_on"] = D(2026, 12, 15)
+            return [rec("PAIR-04", hid, helper=p["helper_id_number"], note="end_on after R")]
+        s = h["recognized_on"] + dt.timedelta(days=30)
+        pd.add("pairings", _row("pairings", household_id=hid, helper_id_number=p["helper_id_number"],
+                                helper_name=p["helper_name"], start_on=s, end_on=s - dt.timedelta(days=100)))
+        return [rec("PAIR-04", hid, helper=p["helper_id_number"], note="an extra pairing row with end_on < start_on")]
+    if rule == "PAIR-05":
+        mid = p["start_on"] + dt.timedelta(days=365)
+        p["end_on"] = mid
+        pd.add("pairings", _row("pairings", household_id=hid, helper_id_number=p["helper_id_number"],
+                                helper_name=p["helper_name"], start_on=mid + dt.timedelta(days=46), end_on=None))
+        return [rec("PAIR-05", hid, note="45-day gap between two spells")]
+    if rule == "PAIR-08":
+        if "id" not in prm:
+            prm["id"] = x.fresh_id(rng)
+            prm["name"] = make_name(rng, True)
+        p["helper_id_number"], p["helper_name"] = prm["id"], prm["name"]
+        return [rec("PAIR-08", hid, helper=prm["id"], note="pairing helper not in the helpers roster")]
+    if rule == "PAIR-11":
+        G = prm.get("helper") or x.free_helper(rng)
+        if not G or G not in pd.index()["helpers"]:
+            return None
+        prm["helper"] = G
+        x.used_helpers.add(G)
+        pd.add("pairings", _row("pairings", household_id=hid, helper_id_number=G,
+                                helper_name=pd.index()["helpers"][G]["name"],
+                                start_on=max(h["recognized_on"] + dt.timedelta(days=1), D(2024, 3, 1)), end_on=None))
+        return [rec("PAIR-11", hid, note="two helpers active on R", helper=G)]
+    raise KeyError(rule)
+
+
+def inj_pair06(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _member(pd, hid, lambda r: _ages(r)[0] >= 22 and not x.borrower(r["id_number"]), head=None)
+    if not m:
+        return None
+    H = prm.get("helper") or x.free_helper(rng)
+    if not H or H not in pd.index()["helpers"]:
+        return None
+    prm["helper"] = H
+    x.used_helpers.add(H)
+    pd.index()["helpers"][H]["id_number"] = m["id_number"]
+    pd.index()["helpers"][m["id_number"]] = pd.index()["helpers"].pop(H)
+    for r in pd.tables["pairings"]:
+        if r["helper_id_number"] == H:
+            r["helper_id_number"] = m["id_number"]
+    _touch(m)
+    return [rec("PAIR-06", hid, m["id_number"], helper=m["id_number"], note="a helper's ID is this member's ID")]
+
+
+def inj_pair07(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    H = prm.get("helper") or x.free_helper(rng, max_cur=5)
+    if not H or H not in pd.index()["helpers"]:
+        return None
+    prm["helper"] = H
+    x.used_helpers.add(H)
+    hp = pd.index()["helpers"][H]
+    if v == 0:
+        hp["phone"] = "0730-5123456"
+        return [rec("PAIR-07", None, helper=H, note="helper phone is a landline")]
+    new = H[:17] + ("0" if H[17] != "0" else "1")
+    pd.replace_id(H, new)
+    return [rec("PAIR-07", None, helper=new, note="helper ID check digit wrong (pairings carry the same ID)")]
+
+
+def inj_pair09(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if "hid" not in prm:
+        while True:
+            u = f"{COUNTY_CODE}199{rng.randrange(10 ** 6):06d}"
+            if pd.hh(u) is None:
+                break
+        prm["hid"] = u
+    H = prm.get("helper") or x.free_helper(rng)
+    if not H or H not in pd.index()["helpers"]:
+        return None
+    prm["helper"] = H
+    pd.add("pairings", _row("pairings", household_id=prm["hid"], helper_id_number=H,
+                            helper_name=pd.index()["helpers"][H]["name"], start_on=D(2021, 5, 6), end_on=None))
+    return [rec("PAIR-09", prm["hid"], helper=H, note="pairing of a household_id not in households")]
+
+
+def inj_pair10(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    p = _one_pair(pd, hid)
+    if not p:
+        return None
+    H = p["helper_id_number"]
+    cur = x.helper_current().get(H, [])
+    if H in x.used_helpers or len(cur) > 4 or any(h in pd.used or h in pd.protected for h in cur):
+        return None
+    if any(len(pd.pairs(h)) != 1 for h in cur):
+        return None
+    x.used_helpers.add(H)
+    hp = pd.index()["helpers"][H]
+    rows = pd.ag("hukou", H)
+    if rows:
+        rows[0]["hukou_status"], rows[0]["changed_on"] = "死亡注销", D(2026, 8, 20)
+    else:
+        pd.add("hukou", _row("hukou", name=hp["name"], id_number=H, hukou_status="死亡注销",
+                             changed_on=D(2026, 8, 20), hukou_type="非农业"))
+    for h in cur:
+        pd.used.add(h)
+    return [rec("PAIR-10", h, helper=H, note="helper died 2026-08-20, pairing still active") for h in sorted(cur)]
+
+
+def inj_xa_add(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    m = _member(pd, hid, lambda r: 22 <= _ages(r)[0] <= 60, head=None)
+    if not m:
+        return None
+    i, n = m["id_number"], m["name"]
+    if rule == "XA-01":
+        pd.add("payroll", _row("payroll", name=n, id_number=i, employer=N.EMPLOYERS[v % len(N.EMPLOYERS)],
+                               staff_type="事业编制", joined_on=D(2015, 7, 1), payroll_status="在职"))
+        note = "member on the state payroll (在职)"
+    elif rule == "XA-02":
+        pd.add("businesses", _row("businesses", company=f"湘阴县{n}{N.COMPANY_WORDS[v]}有限公司",
+                                  credit_code=credit_code(rng), legal_rep=n, id_number=i, capital_10k=100,
+                                  founded_on=D(2022, 4, 1), reg_status="存续", company_type="有限责任公司"))
+        note = "member is legal rep of a 有限责任公司 (存续)"
+    elif rule == "XA-03":
+        plate = prm.setdefault("plate", x.c._pools.plate())
+        pd.add("vehicles", _row("vehicles", owner=n, id_number=i, plate=plate, vehicle_type="小型轿车",
+                                registered_on=D(2023, 1, 12), vehicle_status="正常"))
+        note = f"member owns a 小型轿车 {plate}"
+    else:
+        pd.add("real_estate", _row("real_estate", owner=n, id_number=i, location=f"湘阴县{N.STREETS[v]}18号3栋502",
+                                   use="住宅", area=112.0, registered_on=D(2022, 9, 1), zone="城镇"))
+        note = "member owns a 城镇 住宅"
+    _touch(m)
+    return [rec(rule, hid, i, note=note)]
+
+
+def inj_xa_hukou(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    m = _member(pd, hid, lambda r: len(pd.ag("hukou", r["id_number"])) == 1)
+    if not m:
+        return None
+    hk = pd.ag("hukou", m["id_number"])[0]
+    if rule == "XA-05":
+        hk["hukou_status"], hk["changed_on"] = "死亡注销", D(2026, 6, 15)
+        note = "hukou 死亡注销 2026-06-15"
+    elif rule == "XA-06":
+        if v == 0:
+            hk["hukou_status"], hk["changed_on"] = "迁出", D(2025, 3, 1)
+            note = "hukou 迁出"
+        else:
+            hk["hukou_type"] = "非农业"
+            note = "hukou type 非农业"
+    else:
+        hk["_del"] = True
+        note = "no hukou record"
+    _touch(m)
+    return [rec(rule, hid, m["id_number"], note=note)]
+
+
+def _civil_rows(pd, hid):
+    return [r for m in pd.mem(hid) for r in pd.ag("civil_affairs", m["id_number"])]
+
+
+def inj_xa0708(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    h = pd.hh(hid)
+    cat = "低保贫困户" if rule == "XA-07" else "特困供养贫困户"
+    if v == 0:
+        rows = _civil_rows(pd, hid)
+        if h["category"] != cat or not rows:
+            return None
+        for r in rows:
+            r["_del"] = True
+        return [rec(rule, hid, note=f"{cat} without an active {'农村低保' if rule == 'XA-07' else '农村特困'} record",
+                    severity="error")]
+    if h["category"] != "一般贫困户":
+        return None
+    m = _member(pd, hid, lambda r: True, head=True)
+    if not m:
+        return None
+    pd.add("civil_affairs", _row("civil_affairs", name=m["name"], id_number=m["id_number"],
+                                 aid_type="农村低保" if rule == "XA-07" else "农村特困", head_id_number=m["id_number"],
+                                 start_on=D(2025, 1, 1), monthly_amount=360, township=h["township"],
+                                 village=h["village"]))
+    _touch(m)
+    return [rec(rule, hid, note=f"一般贫困户 with an active {'农村低保' if rule == 'XA-07' else '农村特困'} record",
+                severity="suspect")]
+
+
+def inj_xa09(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    if "id" not in prm:
+        prm["id"] = x.fresh_id(rng)
+        prm["name"] = make_name(rng, int(prm["id"][16]) % 2 == 1)
+    t, _, vs = x.c.townships[v % len(x.c.townships)]
+    pd.add("civil_affairs", _row("civil_affairs", name=prm["name"], id_number=prm["id"],
+                                 aid_type="农村低保" if v == 0 else "农村特困", head_id_number=prm["id"],
+                                 start_on=D(2023, 6, 1), monthly_amount=380, township=t, village=vs[0]))
+    return [rec("XA-09", None, prm["id"], note="active 农村低保/特困 for a non-member")]
+
+
+def inj_xa10(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    m = _plain_member(x, hid, lambda r: len(pd.ag("hukou", r["id_number"])) == 1)
+    if not m:
+        return None
+    old = m["id_number"]
+    pos = 14 + (v % 2)
+    new = None
+    for d in rng.sample("0123456789", 10):
+        if d == old[pos]:
+            continue
+        cand = old[:pos] + d + old[pos + 1:]
+        if cand not in x.ids:
+            new = cand
+            break
+    if new is None:
+        return None
+    if v == 2:   # near-miss: a second, equally close agency ID with the same name
+        other = new[:17] + check_digit(new[:17])
+        if other in x.ids:
+            return None
+        x.ids.add(other)
+        pd.add("medical_insurance", _row("medical_insurance", name=m["name"], id_number=other, year=pd.R.year,
+                                         scheme="城乡居民基本医疗保险", status="参保缴费"))
+    x.ids.add(new)
+    m["id_number"] = new
+    _touch(m)
+    if v == 2:
+        return [rec("ID-01", hid, new, note=f"one digit mistyped (true ID {old}); XA-10 near-miss: two equally "
+                                          f"close agency IDs with the same name, so no XA-10", true_id=old)]
+    return [rec("ID-01", hid, new, note=f"one digit mistyped; agency records carry the true ID {old}", true_id=old),
+            rec("XA-10", hid, new, note=f"candidate {old}", candidate=old)]
+
+
+def inj_xa12(x: Ctx, hid, rng, prm, v):
+    pd = x.pd
+    h = pd.hh(hid)
+    mem = pd.mem(hid)
+    if not mem or x.job_benef(hid) or h["size"] > 3:
+        return None
+    for r in mem:
+        a1, a2 = _ages(r)
+        if not (r["school_status"] != "非在校生" or a2 < 16 or a1 > 60 or r["health"] != "健康"):
+            return None
+    for r in mem:
+        if r["labor"] not in NOLAB:
+            r["labor"] = "丧失劳动力"
+        r["work_status"], r["work_months"] = "无", 0
+    for r in _civil_rows(pd, hid):
+        r["_del"] = True
+    h["category"] = "一般贫困户"
+    _touch(*mem)
+    return [rec("XA-12", hid, note="no one able to work, 一般贫困户, no 低保/特困")]
+
+
+def _project(x: Ctx, rng, prm, pred=lambda p: True):
+    pd = x.pd
+    pid = prm.get("project")
+    rows = {p["project_id"]: p for p in pd.tables["projects"]}
+    if pid:
+        return rows.get(pid)
+    cands = [p for p in sorted(rows) if p not in x.used_projects and pred(rows[p])]
+    if not cands:
+        return None
+    pid = cands[rng.randrange(len(cands))]
+    x.used_projects.add(pid)
+    prm["project"] = pid
+    return rows[pid]
+
+
+def inj_prj(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    if rule in ("PRJ-01", "PRJ-02"):
+        p = _project(x, rng, prm)
+        if not p:
+            return None
+        if rule == "PRJ-01":
+            if v == 0:
+                p["content"] = None
+            else:
+                p["notice_url"] = "www.xiangyin.gov.cn/xxgk/fpxm.html"
+            return [rec(rule, None, project=p["project_id"], note="content empty" if v == 0 else "notice_url not http(s)")]
+        if v == 0:
+            p["end_on"] = p["start_on"] - dt.timedelta(days=30)
+        else:
+            p["start_on"], p["end_on"] = D(2026, 12, 1), D(2027, 6, 30)
+        return [rec(rule, None, project=p["project_id"], note="end before start" if v == 0 else "start after R")]
+    if rule == "PRJ-03":
+        p = _project(x, rng, prm)
+        if not p:
+            return None
+        if "hid" not in prm:
+            while True:
+                u = f"{COUNTY_CODE}198{rng.randrange(10 ** 6):06d}"
+                if pd.hh(u) is None:
+                    break
+            prm["hid"] = u
+        pd.add("beneficiaries", _row("beneficiaries", project_id=p["project_id"], household_id=prm["hid"]))
+        return [rec("PRJ-03", prm["hid"], project=p["project_id"], note="beneficiary household_id not in households")]
+    h = pd.hh(hid)
+    mem = pd.mem(hid)
+    if v == 0:
+        if any(r["work_status"] != "无" for r in mem) or not mem:
+            return None
+        p = _project(x, rng, prm, lambda p: p["type"] in ("就业扶贫", "公益岗位"))
+        note = "就业/公益岗位 beneficiary with nobody working"
+    else:
+        if h["status"] == "已脱贫" or x.house_benef(hid):
+            return None
+        p = _project(x, rng, prm, lambda p: p["type"] == "危房改造")
+        note = "危房改造 beneficiary with housing_secure 否"
+    if not p:
+        return None
+    if v == 1:
+        h["housing_secure"] = False
+    pd.add("beneficiaries", _row("beneficiaries", project_id=p["project_id"], household_id=hid))
+    return [rec("PRJ-04", hid, project=p["project_id"], note=note)]
+
+
+def _loan(x: Ctx, hid, rng):
+    pd = x.pd
+    ls = [r for r in pd.loans(hid) if r["repay_status"] == "正常" and not r.get("_t")]
+    if ls:
+        return ls[0]
+    m = _member(pd, hid, lambda r: 18 <= _ages(r)[0] <= 60 and r["labor"] in LAB, head=None)
+    if not m:
+        return None
+    return pd.add("loans", _row("loans", borrower_name=m["name"], borrower_id_number=m["id_number"], household_id=hid,
+                                amount=30000, issued_on=D(2025, 4, 10), due_on=D(2027, 4, 10), balance=30000,
+                                repay_status="正常", purpose="养殖业", use_mode="自主发展", _hid=hid))
+
+
+def inj_loan(x: Ctx, hid, rng, prm, v, rule):
+    pd = x.pd
+    if rule == "LOAN-05":
+        if v == 0:
+            if "id" not in prm:
+                prm["id"] = x.fresh_id(rng)
+                prm["name"] = make_name(rng, int(prm["id"][16]) % 2 == 1)
+            pd.add("loans", _row("loans", borrower_name=prm["name"], borrower_id_number=prm["id"], household_id=None,
+                                 amount=20000, issued_on=D(2025, 9, 3), due_on=D(2027, 9, 3), balance=20000,
+                                 repay_status="正常", purpose="种植业", use_mode="自主发展", _hid=None))
+            return [rec("LOAN-05", None, prm["id"], note="borrower is no member")]
+        m = _member(pd, hid, lambda r: 18 <= _ages(r)[0] <= 60, head=None)
+        if not m:
+            return None
+        b = prm.get("partner") or x.pick(rng, lambda b: True, exclude={hid})
+        if not b or pd.hh(b) is None:
+            return None
+        prm["partner"] = b
+        pd.add("loans", _row("loans", borrower_name=m["name"], borrower_id_number=m["id_number"], household_id=b,
+                             amount=10000, issued_on=D(2025, 11, 20), due_on=D(2027, 11, 20), balance=10000,
+                             repay_status="正常", purpose="养殖业", use_mode="自主发展", _hid=b))
+        _touch(m)
+        return [rec("LOAN-05", None, m["id_number"], note=f"loan given household {b} is not the borrower's ({hid})",
+                    given_household_id=b, borrower_household_id=hid)]
+    ln = _loan(x, hid, rng)
+    if not ln:
+        return None
+    ln["_t"] = True
+    if rule == "LOAN-01":
+        ln["amount"] = ln["balance"] = 1000 if v == 0 else 80000
+        note = f"amount {ln['amount']}"
+    elif rule == "LOAN-02":
+        ln["due_on"] = add_years(ln["issued_on"], 5)
+        note = "term 5 years"
+    elif rule == "LOAN-03":
+        ln["repay_status"] = "逾期"
+        note = "repay_status 逾期"
+    else:
+        ln["use_mode"] = "入股企业"
+        note = "户贷企用 (入股企业)"
+    return [rec(rule, hid, note=note, borrower_id_number=ln["borrower_id_number"])]
+
+
+def _b(fn, rule):
+    return lambda x, hid, rng, prm, v: fn(x, hid, rng, prm, v, rule)
+
+
+# (rule, injector, variants)
+RULES = [
+    ("SCH-02", inj_sch02, 3), ("SCH-03", inj_sch03, 2), ("SCH-04", inj_sch04, 2),
+    ("ID-01", inj_id01, 2), ("ID-02", inj_id02, 2), ("ID-03", inj_id03, 2), ("ID-04", inj_id04, 1),
+    ("ID-05", inj_id05, 2), ("ID-06", inj_id06, 1), ("ID-07", inj_id07, 2), ("ID-08", inj_id08, 2),
+    ("ID-09", inj_id09, 1),
+    ("HH-01", inj_hh01, 2), ("HH-02", inj_hh02, 1), ("HH-03", inj_hh03, 2), ("HH-04", inj_hh04, 2),
+    ("HH-05", inj_hh05, 2), ("HH-06", inj_hh06, 1), ("HH-07", inj_hh07, 1), ("HH-08", inj_hh08, 2),
+    ("HH-09", inj_hh09, 3),
+    ("LAB-01", inj_lab01, 2), ("LAB-02", inj_lab02, 1), ("LAB-03", inj_lab03, 1), ("LAB-04", inj_lab04, 2),
+    ("LAB-05", inj_lab05, 1),
+    ("EDU-01", inj_edu01, 1), ("EDU-02", inj_edu02, 2), ("EDU-03", inj_edu03, 2), ("EDU-04", inj_edu04, 1),
+    ("EDU-05", inj_edu05, 1),
+    ("MED-01", _b(inj_med, "MED-01"), 1), ("MED-02", _b(inj_med, "MED-02"), 1), ("MED-03", _b(inj_med, "MED-03"), 1),
+    ("MED-04", inj_med04, 2), ("MED-05", inj_med05, 1), ("MED-06", inj_med06, 1),
+    ("HOU-01", _b(inj_hou, "HOU-01"), 2), ("HOU-02", _b(inj_hou, "HOU-02"), 1), ("HOU-03", _b(inj_hou, "HOU-03"), 1),
+    ("HOU-04", _b(inj_hou, "HOU-04"), 1), ("HOU-05", _b(inj_hou, "HOU-05"), 1), ("HOU-06", inj_hou06, 1),
+    ("WAT-01", _b(inj_hou, "WAT-01"), 1),
+    ("INC-01", _b(inj_inc, "INC-01"), 1), ("INC-02", _b(inj_inc, "INC-02"), 1), ("INC-03", _b(inj_inc, "INC-03"), 2),
+    ("INC-04", _b(inj_inc, "INC-04"), 1), ("INC-05", _b(inj_inc, "INC-05"), 1),
+    ("PAIR-01", inj_pair01, 1), ("PAIR-02", _b(inj_pair, "PAIR-02"), 1), ("PAIR-03", _b(inj_pair, "PAIR-03"), 1),
+    ("PAIR-04", _b(inj_pair, "PAIR-04"), 2), ("PAIR-05", _b(inj_pair, "PAIR-05"), 1), ("PAIR-06", inj_pair06, 1),
+    ("PAIR-07", inj_pair07, 2), ("PAIR-08", _b(inj_pair, "PAIR-08"), 1), ("PAIR-09", inj_pair09, 1),
+    ("PAIR-10", inj_pair10, 1), ("PAIR-11", _b(inj_pair, "PAIR-11"), 1),
+    ("XA-01", _b(inj_xa_add, "XA-01"), 1), ("XA-02", _b(inj_xa_add, "XA-02"), 1), ("XA-03", _b(inj_xa_add, "XA-03"), 1),
+    ("XA-04", _b(inj_xa_add, "XA-04"), 1), ("XA-05", _b(inj_xa_hukou, "XA-05"), 1),
+    ("XA-06", _b(inj_xa_hukou, "XA-06"), 2), ("XA-07", _b(inj_xa0708, "XA-07"), 2),
+    ("XA-08", _b(inj_xa0708, "XA-08"), 2), ("XA-09", inj_xa09, 2), ("XA-10", inj_xa10, 3),
+    ("XA-11", _b(inj_xa_hukou, "XA-11"), 1), ("XA-12", inj_xa12, 1),
+    ("PRJ-01", _b(inj_prj, "PRJ-01"), 2), ("PRJ-02", _b(inj_prj, "PRJ-02"), 2), ("PRJ-03", _b(inj_prj, "PRJ-03"), 1),
+    ("PRJ-04", _b(inj_prj, "PRJ-04"), 2),
+    ("LOAN-01", _b(inj_loan, "LOAN-01"), 2), ("LOAN-02", _b(inj_loan, "LOAN-02"), 1),
+    ("LOAN-03", _b(inj_loan, "LOAN-03"), 1), ("LOAN-04", _b(inj_loan, "LOAN-04"), 1),
+    ("LOAN-05", _b(inj_loan, "LOAN-05"), 2),
+]
+ALL_RULE_IDS = (["SCH-01"] + [r for r, _, _ in RULES])
+HOUSEHOLDLESS = {"HOU-06", "XA-09", "PAIR-07", "PAIR-09", "PRJ-01", "PRJ-02", "PRJ-03"}
+
+
+def _apply(x: Ctx, rule, fn, v, hid, prm, allow_used=False):
+    pd = x.pd
+    rng = random.Random(f"{x.c.seed}|{rule}|{v}|{hid}")
+    recs = fn(x, hid, rng, prm, v)
+    if not recs:
+        return None
+    for r in recs:
+        if r["household_id"] and pd.hh(r["household_id"]) is not None:
+            pd.used.add(r["household_id"])
+    if hid:
+        pd.used.add(hid)
+    for k in ("partner",):
+        if prm.get(k):
+            pd.used.add(prm[k])
+    pd.defects.extend(recs)
+    pd.instances.append((rule, v, hid, dict(prm)))
+    return recs
+
+
+def _select(x: Ctx, rule, fn, v, k):
+    pd = x.pd
+    if rule in HOUSEHOLDLESS and rule not in ("PAIR-09",):
+        return _apply(x, rule, fn, v, None, {})
+    sel = random.Random(f"{x.c.seed}|{pd.period}|sel|{rule}|{v}|{k}")
+    order = x.order
+    start = sel.randrange(len(order))
+    for allow_used in (False, True):
+        for i in range(len(order)):
+            hid = order[(start + i) % len(order)]
+            if hid in pd.protected or (hid in pd.used and not allow_used):
+                continue
+            h = pd.hh(hid)
+            if h is None or h.get("_del"):
+                continue
+            if _apply(x, rule, fn, v, hid, {}):
+                return True
+    return False
+
+
+def _sch01_files(pd: PeriodData):
+    loans = [r for r in pd.tables["loans"] if not r.get("_del")][:3]
+    cols = [c for c in TABLES["loans"].names if c != "issued_on"]
+    edu = [r for r in pd.tables["education"] if not r.get("_del")][:4]
+    ecols = [c for c in TABLES["education"].names if c != "enrol_status"]
+    pd.extra_files = [("小额信贷补充台账", "loans", cols, [dict(r) for r in loans]),
+                      ("学籍补录名单", "education", ecols, [dict(r) for r in edu])]
+    pd.defects.append(rec("SCH-01", None, note="loans file without the required column 放款日期",
+                          file="小额信贷补充台账", table="loans", missing="issued_on"))
+    pd.defects.append(rec("SCH-01", None, note="education file without the required column 学籍状态",
+                          file="学籍补录名单", table="education", missing="enrol_status"))
+
+
+def inject_defects(county: County) -> County:
+    """Inject defects into both periods (in place); the truth goes to each period's ``defects``."""
+    if county.defects_injected:
+        return county
+    county.defects_injected = True
+    big = county.n_households >= 1000
+    p1, p2 = (county.periods[p] for p in PERIODS)
+    hh_nm = {h.hid for h in county.models[PERIODS[0]] if h.nearmiss in NEARMISS_TAGS}
+    hh_nm2 = {h.hid for h in county.models[PERIODS[1]] if h.nearmiss in NEARMISS_TAGS}
+    p1.protected, p2.protected = set(hh_nm), set(hh_nm2)
+    x1 = Ctx(county, p1)
+    for rule, fn, nv in RULES:
+        n = max(nv, 3 if big else 2)
+        for k in range(n):
+            _select(x1, rule, fn, k % nv, k)
+    _sch01_files(p1)
+    # period 2: most defects persist (same household, same injection), some are fixed, some are new
+    x2 = Ctx(county, p2)
+    fixed_rng = random.Random(f"{county.seed}|fixed")
+    for rule, v, hid, prm in p1.instances:
+        if fixed_rng.random() < 0.15:
+            continue
+        if hid is not None and (p2.hh(hid) is None or hid in p2.used):
+            continue
+        fn = next(f for r, f, _ in RULES if r == rule)
+        _apply(x2, rule, fn, v, hid, dict(prm))
+    for j, (rule, fn, nv) in enumerate(RULES):
+        if j % 3 == 0:
+            _select(x2, rule, fn, j % nv, 100 + j)
+    _sch01_files(p2)
+    return county
+
+
 def generate_demo(root: Path, seed: int = 7, n_households: int = 3000, *, messy: bool = True,
                   defects: bool = True, fmt: str = "excel") -> list[Path]:
     """Write root/<period>/ for the two periods; returns the drop directories."""

@@ -307,9 +307,8 @@ FROM nm GROUP BY person_key
 
 rule(
     "XA-10", "疑似证件号码录入错误", "suspect", key="person",
-    # needs at least one agency table; the engine's `needs` means "all of", so only members
-    # is declared: with no agency rows the blocking relation is empty and nothing fires.
-    needs=["members"], source="registry", policy="004 篇7 身份信息错误",
+    # needs the members and at least one agency table
+    needs=["members"], needs_any=[t.name for t in AGENCY], source="registry", policy="004 篇7 身份信息错误",
     sql=f"""
 WITH c AS (
     SELECT m_id, nname, min(a_id) AS candidate, min(agency) AS agency,

@@ -522,3 +522,12 @@ def test_household_evidence_does_not_depend_on_the_period():
     one = {(i["rule_id"], i["issue_id"], i["evidence"]) for i in run(build(), "2026-10", only=only)}
     two = {(i["rule_id"], i["issue_id"], i["evidence"]) for i in run(build(), "2026-11", only=only)}
     assert {r for r, _, _ in one} == only and one == two
+
+
+def test_xa10_skipped_without_any_agency_extract():
+    from ruleutil import add, member, new_db, pid, run
+    con = new_db()
+    add(con, "members", [member("H1", "张三", pid(1980), "户主")])
+    run(con, only={"XA-10"})
+    assert run.results["XA-10"].status == "skipped"
+    assert "none of" in run.results["XA-10"].reason
