@@ -169,8 +169,8 @@ def plan(con, manifest: dict, prev_manifest: dict | None):
             shares = (with_status.value_counts(normalize=True).round(4).to_dict()
                       if len(with_status) else {})
             baseline[table]["status_share"] = {str(k): float(v) for k, v in shares.items()}
-            df["_exited"] = df["status"].map(lambda s: None if s is None else float(s == "已脱贫"))
-            df["_exited"] = pd.to_numeric(df["_exited"])
+            df["is_exited"] = df["status"].map(lambda s: None if s is None else float(s == "已脱贫"))
+            df["is_exited"] = pd.to_numeric(df["is_exited"])
             prev_share = (((prev_manifest or {}).get("expectations") or {}).get("baseline") or {}) \
                 .get("households", {}).get("status_share")
             name = "households.status.share_exited"
@@ -182,7 +182,7 @@ def plan(con, manifest: dict, prev_manifest: dict | None):
                 p = float(prev_share.get("已脱贫", 0.0))
                 lo, hi = max(0.0, round(p - SHARE_SHIFT_MAX, 4)), min(1.0, round(p + SHARE_SHIFT_MAX, 4))
                 checks.append(Check(name, "households", title, "ExpectColumnMeanToBeBetween",
-                                    {"column": "_exited", "min_value": lo, "max_value": hi},
+                                    {"column": "is_exited", "min_value": lo, "max_value": hi},
                                     expected=f"{lo:.1%}–{hi:.1%}（上期 {p:.1%}）", extra={"previous": p}))
         batches[table] = df
 
@@ -284,6 +284,7 @@ def _run_gx(batches: dict, checks: list[Check], docs_dir: Path, period: str) -> 
     source = context.data_sources.add_pandas(name="cardcheck")
     run_id = RunIdentifier(run_name=f"cardcheck-{period}")
     out: dict[str, tuple] = {}
+    outcome: dict[str, bool] = {}
     for table, frame in batches.items():
         todo = [c for c in checks if c.table == table and not c.skipped]
         if not todo:
@@ -296,11 +297,12 @@ def _run_gx(batches: dict, checks: list[Check], docs_dir: Path, period: str) -> 
         vd = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{period}_{table}", data=batch_def, suite=suite))
         res = vd.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY", run_id=run_id)
+        outcome[table] = bool(res.success)
         for r in res.results:
             out[r.expectation_config.meta.get("name")] = (bool(r.success), dict(r.result or {}),
                                                           r.exception_info)
     context.build_data_docs(site_names=["cardcheck"])
-    make_offline(docs_dir)
+    make_offline(docs_dir, outcome)
     return out
 
 
@@ -340,6 +342,10 @@ body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",Arial,sans-s
 .sticky{position:sticky;top:60px}
 a{color:#1a5fb4}
 .fa,.fas,.far,.fab{display:none}
+.fa-check-circle,.fa-times{display:inline;font-style:normal;font-weight:bold}
+.fa-check-circle::before{content:"\\2713"}.fa-times::before{content:"\\2717"}
+#cardcheck-index{max-width:1200px;margin:76px auto 0;padding:0 16px}
+#cardcheck-index li{margin:2px 0}
 img.img-fluid{max-width:100%}
 </style>"""
 
@@ -347,10 +353,30 @@ _EXT_LINK = re.compile(r'<link\b[^>]*\bhref\s*=\s*"(?:https?:)?//[^"]*"[^>]*>\s*
 _EXT_SCRIPT = re.compile(r'<script\b[^>]*\bsrc\s*=\s*"(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*', re.I)
 _EXT_IMG = re.compile(r'(<img\b[^>]*\bsrc\s*=\s*")(?:https?:)?//[^"]*?(logo[^"/?]*\.png)[^"]*(")', re.I)
 _EXT_SRC = re.compile(r'\s(src)\s*=\s*"(?:https?:)?//[^"]*"', re.I)
+_FOOTER = re.compile(r"<footer\b.*?</footer>\s*", re.I | re.S)   # GX newsletter / call-to-action
 
 
-def make_offline(docs_dir: Path) -> None:
+def _index_block(docs_dir: Path, outcome: dict[str, bool]) -> str:
+    """A plain list of the pages: GX fills its own index tables with JavaScript from a CDN."""
+    import html as H
+    items = []
+    for page in sorted(docs_dir.glob("validations/*/**/*.html")):
+        suite = page.relative_to(docs_dir).parts[1]
+        table = suite.removeprefix("cardcheck_")
+        ok = outcome.get(table)
+        mark = "" if ok is None else (' <b class="text-success">通过</b>' if ok else ' <b class="text-danger">未通过</b>')
+        items.append(f'<li>校验结果：<a href="{H.escape(page.relative_to(docs_dir).as_posix())}">'
+                     f'{H.escape(TABLE_TITLE.get(table, table))}（{H.escape(suite)}）</a>{mark}</li>')
+    for page in sorted(docs_dir.glob("expectations/*.html")):
+        items.append(f'<li>期望集：<a href="{H.escape(page.relative_to(docs_dir).as_posix())}">'
+                     f'{H.escape(page.stem)}</a></li>')
+    return ('<section id="cardcheck-index"><h2>cardcheck 批量期望检查</h2><ul>' + "".join(items)
+            + "</ul></section>")
+
+
+def make_offline(docs_dir: Path, outcome: dict[str, bool] | None = None) -> None:
     """Rewrite the built Data Docs so that no page loads anything from the network."""
+    index = _index_block(docs_dir, outcome or {})
     for page in docs_dir.rglob("*.html"):
         depth = len(page.relative_to(docs_dir).parts) - 1
         static = "../" * depth + "static/images/"
@@ -359,7 +385,10 @@ def make_offline(docs_dir: Path) -> None:
         html = _EXT_SCRIPT.sub("", html)
         html = _EXT_IMG.sub(lambda m: f"{m.group(1)}{static}{m.group(2)}{m.group(3)}", html)
         html = _EXT_SRC.sub(' data-removed-src=""', html)
+        html = _FOOTER.sub("", html)
         html = html.replace("</head>", _OFFLINE_CSS + "\n</head>", 1)
+        if depth == 0 and page.name == "index.html":
+            html = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + index, html, count=1)
         page.write_text(html, encoding="utf-8")
 
 

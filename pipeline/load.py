@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import zip_longest
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pyarrow as pa
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
-from pipeline.read import ReadError, Sheet, read_file
+from pipeline.read import ReadError, Sheet, read_file, row_text, text_column
 from pipeline.recognise import is_skip_row, recognise
 from schemas.headers import norm_header
 from schemas.tables import TABLES, Table
@@ -87,15 +88,18 @@ class Stager:
             "_d1904": pa.array([date1904] * n, pa.bool_()),
         }
         self.seq += n
+        cols = list(zip_longest(*[cells for _, cells in rows], fillvalue=""))   # transpose (C speed)
+        width = len(cols)
         for c in table.columns:
             i = columns.get(c.name)
-            if i is None:
+            if i is None or i >= width:
                 data[c.name] = pa.nulls(n, pa.string())
             else:
-                data[c.name] = pa.array([cells[i] if i < len(cells) else "" for _, cells in rows], pa.string())
+                data[c.name] = pa.array(text_column(cols[i]), pa.string())
         extra_json = None
         if extras:
-            extra_json = pa.array([_extra_json(extras, cells) for _, cells in rows], pa.string())
+            ex = {h: text_column(cols[i]) for h, i in extras.items() if i < width}
+            extra_json = pa.array([_extra_json(ex, k) for k in range(n)], pa.string())
         data["_extra"] = extra_json if extra_json is not None else pa.nulls(n, pa.string())
         tbl = pa.table(data)
         name = f"_stage_{table.name}"
@@ -107,8 +111,8 @@ class Stager:
             rel.insert_into(name)
 
 
-def _extra_json(extras: dict[str, int], cells: list[str]) -> str | None:
-    d = {h: cells[i] for h, i in extras.items() if i < len(cells) and cells[i]}
+def _extra_json(extras: dict[str, list[str]], k: int) -> str | None:
+    d = {h: col[k] for h, col in extras.items() if col[k]}
     return json.dumps(d, ensure_ascii=False) if d else None
 
 
@@ -207,10 +211,10 @@ def finalize_kind(con, table: Table) -> None:
     keycols = ", ".join(f"{v} AS {name}" for name, v in k.items())
     parts = []
     for c in table.columns:
-        fails = N.parse_fails(c, f's."{c.name}"', "s._d1904")
+        fails = N.raw_present_typed_null(c, f's."{c.name}"', f'n."{c.name}"')
         if fails:
             parts.append(f"SELECT 'SCH-02' AS rule_id, '{c.name}' AS field, s.\"{c.name}\" AS value, s._seq "
-                         f"FROM {stage} s WHERE {fails}")
+                         f"FROM {stage} s JOIN _norm n USING (_seq) WHERE {fails}")
         if c.name in table.not_null:
             parts.append(f"SELECT 'SCH-04' AS rule_id, '{c.name}' AS field, NULL AS value, s._seq FROM {stage} s "
                          f"WHERE cc_text(s.\"{c.name}\") IS NULL")
@@ -266,7 +270,7 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
         for sheet in sheets:
             rep = FileReport(rel, digest, sheet=sheet.name or None)
             trailing = getattr(sheet, "trailing_empty", 0)
-            if not any(any(r) for r in sheet.rows):
+            if not any(any(v is not None and v != "" for v in r) for r in sheet.rows):
                 rep.status, rep.rows_skipped = "skipped", len(sheet.rows) + trailing
                 rep.problems.append("empty sheet")
                 file_reports.append(rep)
@@ -280,7 +284,7 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
                 continue
             rep.kind = lay.kind
             rep.header_row = sheet.row_number(lay.header_index)
-            header_norm = [norm_header(h) for h in sheet.rows[lay.header_index]]
+            header_norm = [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
             while header_norm and not header_norm[-1]:
                 header_norm.pop()
             data, skipped = _sheet_rows(sheet, lay.header_index + 1, header_norm)
@@ -297,7 +301,7 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
                         "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
                         [(rel, sheet.name, r, lay.kind, lay.problem,
                           json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
-                                      for i, v in enumerate(cells) if v}, ensure_ascii=False))
+                                      for i, v in enumerate(row_text(cells)) if v}, ensure_ascii=False))
                          for r, cells in data])
                 file_reports.append(rep)
                 continue

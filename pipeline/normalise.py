@@ -24,7 +24,10 @@ MACROS = [
     f"""CREATE OR REPLACE MACRO cc_text(s) AS
         nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[{ZW}]', '', 'g'), '{WS}'), '')""",
     # full-width ASCII -> ASCII (enum values, numbers, dates, codes)
-    f"""CREATE OR REPLACE MACRO cc_ascii(s) AS translate(cc_text(s), '{FW_ASCII.replace("'", "''")}', '{ASCII.replace("'", "''")}')""",
+    f"""CREATE OR REPLACE MACRO cc_ascii(s) AS
+        CASE WHEN regexp_matches(cc_text(s), '[\uFF01-\uFF5E]')
+             THEN translate(cc_text(s), '{FW_ASCII.replace("'", "''")}', '{ASCII.replace("'", "''")}')
+             ELSE cc_text(s) END""",
     # ID numbers: also inner spaces, a leading apostrophe, full-width digits, lower-case x.
     # Scientific notation (a rounded numeric ID) is kept as Excel displays it (upper-case E).
     f"""CREATE OR REPLACE MACRO cc_id(s) AS nullif(
@@ -134,6 +137,13 @@ def parse_fails(c: Col, raw: str, date1904: str = "false") -> str | None:
     if c.type in ("text", "id", "code"):
         return None
     return f"(cc_text({raw}) IS NOT NULL AND ({typed_expr(c, raw, date1904)}) IS NULL)"
+
+
+def raw_present_typed_null(c: Col, raw: str, typed: str) -> str | None:
+    """SQL condition for SCH-02 given the raw text and the already typed value."""
+    if c.type in ("text", "id", "code"):
+        return None
+    return f"({typed} IS NULL AND cc_text({raw}) IS NOT NULL)"
 
 
 def select_list(table: Table, date1904: str = "false", prefix: str = "") -> str:

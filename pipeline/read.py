@@ -36,7 +36,11 @@ class ReadError(Exception):
 
 @dataclass
 class Sheet:
-    """One sheet's cells as text. rows[i] is Excel row first_row + i (CSV: line numbers)."""
+    """One sheet's cells. rows[i] is Excel row i + 1 (CSV: row_numbers[i]).
+
+    Cells are the reader's raw values (str, float, date, bool …); use cell_text() or
+    text_column() to turn them into text — done lazily, column by column, because
+    most cells are already strings and converting every cell is the hot path."""
     name: str
     rows: list[list[str]]
     row_numbers: list[int] | None = None   # CSV: physical line number of each record
@@ -86,8 +90,15 @@ def cell_text(v) -> str:
     return str(v)
 
 
-def _row_text(row) -> list[str]:
+def row_text(row) -> list[str]:
     return [c if type(c) is str else cell_text(c) for c in row]
+
+
+def text_column(values) -> list[str]:
+    """Raw cell values of one column as text (a C-speed pass when they already are strings)."""
+    if all(type(v) is str for v in values):
+        return values if isinstance(values, list) else list(values)
+    return [v if type(v) is str else cell_text(v) for v in values]
 
 
 # --- xlsx / xls --------------------------------------------------------------
@@ -170,7 +181,7 @@ def read_excel(path: Path) -> list[Sheet]:
         end = len(grid)
         while end and not any(grid[end - 1]):
             end -= 1
-        rows = [_row_text(r) for r in grid[:end]]
+        rows = grid[:end] if end < len(grid) else grid
         sheets.append(Sheet(name=name, rows=rows, merged=merged, date1904=date1904))
         sheets[-1].trailing_empty = len(grid) - end  # type: ignore[attr-defined]
     return sheets

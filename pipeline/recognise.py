@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.read import Sheet
+from pipeline.read import Sheet, cell_text, row_text
 from schemas.headers import is_known, map_columns, norm_header
 from schemas.tables import TABLES
 
@@ -31,10 +31,10 @@ class Layout:
 
 def _fill_merged(sheet: Sheet, r: int, row: list[str]) -> list[str]:
     """Merged cells take their top-left value (for header rows)."""
-    out = list(row)
+    out = row_text(row)
     for (r0, c0), (r1, c1) in sheet.merged:
         if r0 <= r <= r1:
-            top = sheet.rows[r0][c0] if r0 < len(sheet.rows) and c0 < len(sheet.rows[r0]) else ""
+            top = cell_text(sheet.rows[r0][c0]) if r0 < len(sheet.rows) and c0 < len(sheet.rows[r0]) else ""
             for c in range(c0, c1 + 1):
                 while len(out) <= c:
                     out.append("")
@@ -52,7 +52,7 @@ def find_header(sheet: Sheet) -> tuple[int, list[str], int] | None:
     best, best_score = None, 1   # need at least 2 known headers
     limit = min(len(sheet.rows), HEADER_SCAN_ROWS)
     for i in range(limit):
-        row = sheet.rows[i]
+        row = row_text(sheet.rows[i])
         if not any(row):
             continue
         score = _known_count(row)
@@ -126,6 +126,10 @@ def is_skip_row(row: list[str], header_norm: list[str] | None = None) -> str | N
     """Why a row after the header is not a data row ('empty', 'total', 'header'), else None."""
     first = None
     for c in row:
+        if type(c) is not str:
+            if c is None:
+                continue
+            c = cell_text(c)
         if c and c.strip(" \t\r\n\u3000\u00a0\u200b\ufeff"):
             first = c
             break
@@ -134,8 +138,9 @@ def is_skip_row(row: list[str], header_norm: list[str] | None = None) -> str | N
     s = first.strip(" \t\r\n\u3000\u00a0\u200b\ufeff")
     if s.startswith(SKIP_PREFIXES):
         return "total"
-    if header_norm is not None:
-        n = [norm_header(c) for c in row]
+    if header_norm is not None and header_norm and norm_header(s) in header_norm:
+        # cheap pre-check above: only a row whose first cell is a header name can repeat the header
+        n = [norm_header(c) for c in row_text(row)]
         while n and not n[-1]:
             n.pop()
         if n == header_norm:

@@ -301,19 +301,24 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def evidence_text(evidence: str | None, source: str | None) -> str:
-    """比对依据: the evidence JSON as `标签：值；…`, prefixed by the agency when not the registry."""
-    if not evidence:
-        body = ""
-    else:
+def evidence_text(evidence: str | None, source: str | None, field: str | None = None,
+                  value: str | None = None) -> str:
+    """比对依据: the evidence JSON as `标签：值；…` (after the field's value when the evidence
+    does not hold it), prefixed by the agency when not the registry."""
+    data = None
+    if evidence:
         try:
             data = json.loads(evidence)
         except ValueError:
             data = evidence
-        if isinstance(data, dict):
-            body = "；".join(f"{_label(k)}：{_fmt(v)}" for k, v in data.items())
-        else:
-            body = _fmt(data)
+    parts = []
+    if field and value is not None and not (isinstance(data, dict) and field in data):
+        parts.append(f"{_label(field)}：{value}")
+    if isinstance(data, dict):
+        parts += [f"{_label(k)}：{_fmt(v)}" for k, v in data.items()]
+    elif data not in (None, ""):
+        parts.append(_fmt(data))
+    body = "；".join(parts)
     if source and source != "registry":
         from schemas.tables import TABLES
 
@@ -378,7 +383,7 @@ def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str]
             "证件号码": person_id,
             "问题类别": rule_category(i),
             "问题描述": i.get("message"),
-            "比对依据": evidence_text(i.get("evidence"), i.get("source")),
+            "比对依据": evidence_text(i.get("evidence"), i.get("source"), i.get("field"), i.get("value")),
             "责任单位": i.get("responsible_unit"),
             "状态": status_text(i.get("status"), i.get("flag")),
             "首次发现": i.get("first_seen"),
