@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from itertools import zip_longest
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,45 +70,125 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def build_chunk(table: Table, rel: str, sheet: str, date1904: bool, columns: dict[str, int],
+                extras: dict[str, int], rows: list[tuple[int, list]]) -> pa.Table:
+    """Raw text of one sheet's data rows as an Arrow table: canonical columns + meta + _extra."""
+    n = len(rows)
+    cols = list(zip_longest(*[cells for _, cells in rows], fillvalue=""))   # transpose (C speed)
+    width = len(cols)
+    names = ["_local", "_file", "_sheet", "_row", "_d1904"]
+    arrays = [pa.array(range(n), pa.int64()), pa.array([rel] * n, pa.string()),
+              pa.array([sheet] * n, pa.string()), pa.array([r for r, _ in rows], pa.int32()),
+              pa.array([date1904] * n, pa.bool_())]
+    for c in table.columns:
+        i = columns.get(c.name)
+        names.append(c.name)
+        if i is None or i >= width:
+            arrays.append(pa.nulls(n, pa.string()))
+        else:
+            arrays.append(pa.array(text_column(cols[i]), pa.string()))
+    names.append("_extra")
+    if extras:
+        ex = {h: text_column(cols[i]) for h, i in extras.items() if i < width}
+        arrays.append(pa.array([_extra_json(ex, k) for k in range(n)], pa.string()))
+    else:
+        arrays.append(pa.nulls(n, pa.string()))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+@dataclass
+class FileOutcome:
+    """Everything one file contributes, computed without a database (so it can run in a worker)."""
+    reports: list[FileReport]
+    chunks: list[tuple[str, object]]          # (table name, pa.Table or a parquet path)
+    rejected: list[tuple]                     # rows of sheets that were not loaded
+
+
+def read_one(path: Path, rel: str, kind: str | None) -> FileOutcome:
+    digest = sha256_file(path) if path.is_file() else ""
+    try:
+        sheets = read_file(path)
+    except ReadError as exc:
+        return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[str(exc)])], [], [])
+    out = FileOutcome([], [], [])
+    for sheet in sheets:
+        rep = FileReport(rel, digest, sheet=sheet.name or None)
+        out.reports.append(rep)
+        trailing = getattr(sheet, "trailing_empty", 0)
+        if not any(any(v is not None and v != "" for v in r) for r in sheet.rows):
+            rep.status, rep.rows_skipped = "skipped", len(sheet.rows) + trailing
+            rep.problems.append("empty sheet")
+            continue
+        lay = recognise(sheet, kind)
+        if lay is None:
+            rep.status = "skipped"
+            rep.problems.append("no header row of any known table kind")
+            rep.rows_skipped = len(sheet.rows) + trailing
+            continue
+        rep.kind = lay.kind
+        rep.header_row = sheet.row_number(lay.header_index)
+        header_norm = [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
+        while header_norm and not header_norm[-1]:
+            header_norm.pop()
+        data, skipped = _sheet_rows(sheet, lay.header_index + 1, header_norm)
+        rep.rows_skipped = lay.header_index + 1 + skipped + trailing
+        rep.rows_read = len(data)
+        if lay.problem:
+            rep.status = "rejected"
+            rep.problems.append(lay.problem)
+            rep.missing_columns = [TABLES[lay.kind].col(m).header for m in lay.missing] if lay.kind else []
+            rep.rows_rejected = len(data)
+            headers = lay.headers
+            out.rejected.extend(
+                (rel, sheet.name, r, lay.kind, lay.problem,
+                 json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
+                             for i, v in enumerate(row_text(cells)) if v}, ensure_ascii=False))
+                for r, cells in data)
+            continue
+        rep.extra_columns = list(lay.extras)
+        rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
+        if data:
+            out.chunks.append((lay.kind, build_chunk(TABLES[lay.kind], rel, sheet.name, sheet.date1904,
+                                                     lay.columns, lay.extras, data)))
+    return out
+
+
+def _worker(args) -> FileOutcome:
+    """Pool worker: read one file, write its chunks as parquet files (cheap to hand back)."""
+    import pyarrow.parquet as pq
+
+    path, rel, kind, tmpdir, index = args
+    out = read_one(Path(path), rel, kind)
+    chunks = []
+    for k, (table, tbl) in enumerate(out.chunks):
+        target = Path(tmpdir) / f"{index:05d}_{k:03d}.parquet"
+        pq.write_table(tbl, target, compression="none")
+        chunks.append((table, str(target)))
+    out.chunks = chunks
+    return out
+
+
+PARALLEL_MIN_BYTES = 8 * 1024**2      # below this, a worker pool's start-up costs more than it saves
+
+
 class Stager:
-    """Accumulates raw text rows per kind in DuckDB staging tables."""
+    """Appends staged chunks per kind to DuckDB tables, with _seq in file order."""
 
     def __init__(self, con):
         self.con = con
-        self.seq = 0
         self.kinds: set[str] = set()
-        self.extras: dict[str, list[str]] = {}
 
-    def stage(self, table: Table, rel: str, sheet: str, date1904: bool, columns: dict[str, int],
-              extras: dict[str, int], rows: list[tuple[int, list[str]]]) -> None:
-        n = len(rows)
-        data: dict[str, pa.Array] = {
-            "_seq": pa.array(range(self.seq, self.seq + n), pa.int64()),
-            "_file": pa.array([rel] * n, pa.string()),
-            "_sheet": pa.array([sheet] * n, pa.string()),
-            "_row": pa.array([r for r, _ in rows], pa.int32()),
-            "_d1904": pa.array([date1904] * n, pa.bool_()),
-        }
-        self.seq += n
-        cols = list(zip_longest(*[cells for _, cells in rows], fillvalue=""))   # transpose (C speed)
-        width = len(cols)
-        for c in table.columns:
-            i = columns.get(c.name)
-            if i is None or i >= width:
-                data[c.name] = pa.nulls(n, pa.string())
-            else:
-                data[c.name] = pa.array(text_column(cols[i]), pa.string())
-        extra_json = None
-        if extras:
-            ex = {h: text_column(cols[i]) for h, i in extras.items() if i < width}
-            extra_json = pa.array([_extra_json(ex, k) for k in range(n)], pa.string())
-        data["_extra"] = extra_json if extra_json is not None else pa.nulls(n, pa.string())
-        tbl = pa.table(data)
-        name = f"_stage_{table.name}"
-        rel = self.con.from_arrow(tbl)      # (register() would import pandas: slow start-up)
-        if table.name not in self.kinds:
+    def add(self, table_name: str, chunk, file_index: int, offset: int) -> None:
+        base = (file_index << 32) + offset
+        if isinstance(chunk, str):
+            rel = self.con.sql(f"SELECT * FROM read_parquet('{chunk}')")
+        else:
+            rel = self.con.from_arrow(chunk)      # (register() would import pandas: slow start-up)
+        rel = rel.select(f"_local + {base} AS _seq, * EXCLUDE (_local)")
+        name = f"_stage_{table_name}"
+        if table_name not in self.kinds:
             rel.create(name)
-            self.kinds.add(table.name)
+            self.kinds.add(table_name)
         else:
             rel.insert_into(name)
 
@@ -248,71 +330,45 @@ def _sheet_rows(sheet: Sheet, start: int, header_norm: list[str]):
     return data, skipped
 
 
+def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str | None):
+    """(index, rel, FileOutcome) for every file, in file order; in a 2-process pool for big drops."""
+    rels = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in files]
+    if tmpdir is None:
+        for i, (p, rel) in enumerate(zip(files, rels)):
+            yield i, rel, read_one(p, rel, kind)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(len(files), os.cpu_count() or 1, 4)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        args = [(str(p), rel, kind, tmpdir, i) for i, (p, rel) in enumerate(zip(files, rels))]
+        for i, out in enumerate(pool.map(_worker, args)):
+            yield i, rels[i], out
+
+
 def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
-           progress=None) -> list[FileReport]:
+           progress=None, parallel: bool | None = None) -> list[FileReport]:
     """Read, recognise, stage and load every file; return one report per (file, sheet)."""
     ensure_tables(con)
     con.execute(REJECTED_DDL)
     N.install(con)
     stager = Stager(con)
     reports: list[FileReport] = []
-    for path in files:
-        rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-        digest = sha256_file(path) if path.is_file() else ""
-        try:
-            sheets = read_file(path)
-        except ReadError as exc:
-            reports.append(FileReport(rel, digest, status="unreadable", problems=[str(exc)]))
+    if parallel is None:
+        parallel = len(files) > 1 and (os.cpu_count() or 1) > 1 and \
+            sum(p.stat().st_size for p in files if p.is_file()) >= PARALLEL_MIN_BYTES
+    with tempfile.TemporaryDirectory(prefix="cardcheck-") as tmp:
+        for i, rel, out in _outcomes(files, root, kind, tmp if parallel else None):
+            reports.extend(out.reports)
+            if out.rejected:
+                con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected)
+            offset = 0
+            for table_name, chunk in out.chunks:
+                stager.add(table_name, chunk, i, offset)
+                offset += 1 << 24
             if progress:
                 progress(rel)
-            continue
-        file_reports = []
-        for sheet in sheets:
-            rep = FileReport(rel, digest, sheet=sheet.name or None)
-            trailing = getattr(sheet, "trailing_empty", 0)
-            if not any(any(v is not None and v != "" for v in r) for r in sheet.rows):
-                rep.status, rep.rows_skipped = "skipped", len(sheet.rows) + trailing
-                rep.problems.append("empty sheet")
-                file_reports.append(rep)
-                continue
-            lay = recognise(sheet, kind)
-            if lay is None:
-                rep.status = "skipped"
-                rep.problems.append("no header row of any known table kind")
-                rep.rows_skipped = len(sheet.rows) + trailing
-                file_reports.append(rep)
-                continue
-            rep.kind = lay.kind
-            rep.header_row = sheet.row_number(lay.header_index)
-            header_norm = [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
-            while header_norm and not header_norm[-1]:
-                header_norm.pop()
-            data, skipped = _sheet_rows(sheet, lay.header_index + 1, header_norm)
-            rep.rows_skipped = lay.header_index + 1 + skipped + trailing
-            rep.rows_read = len(data)
-            if lay.problem:
-                rep.status = "rejected"
-                rep.problems.append(lay.problem)
-                rep.missing_columns = [TABLES[lay.kind].col(m).header for m in lay.missing] if lay.kind else []
-                rep.rows_rejected = len(data)
-                if data:
-                    headers = lay.headers
-                    con.executemany(
-                        "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
-                        [(rel, sheet.name, r, lay.kind, lay.problem,
-                          json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
-                                      for i, v in enumerate(row_text(cells)) if v}, ensure_ascii=False))
-                         for r, cells in data])
-                file_reports.append(rep)
-                continue
-            rep.extra_columns = list(lay.extras)
-            rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
-            if data:
-                stager.stage(TABLES[lay.kind], rel, sheet.name, sheet.date1904, lay.columns, lay.extras, data)
-            file_reports.append(rep)
-        reports.extend(file_reports)
-        if progress:
-            progress(rel)
     for t in TABLES.values():
         if t.name in stager.kinds:
             finalize_kind(con, t)
