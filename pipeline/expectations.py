@@ -106,6 +106,21 @@ def _vname(township, village) -> str:
     return f"{township or '（无乡镇）'}/{village or '（无行政村）'}"
 
 
+def _store_status_share(con, prev_period: str, schema: str = "store") -> dict | None:
+    """The 脱贫属性 shares of the store's households when they are the previous period's
+    (the store keeps the canonical tables of its latest completed period)."""
+    try:
+        latest = con.execute(f"SELECT max(period) FROM {schema}.runs WHERE status = 'completed'").fetchone()[0]
+        if latest != prev_period:
+            return None
+        rows = con.execute(f"""SELECT status, count(*) FROM {schema}.households
+                               WHERE status IS NOT NULL AND trim(status) <> '' GROUP BY ALL""").fetchall()
+    except Exception:   # noqa: BLE001 — no store attached, or no households table in it
+        return None
+    total = sum(n for _, n in rows)
+    return {str(k): round(n / total, 4) for k, n in rows} if total else None
+
+
 def previous_manifest(con, period: str | None, schema: str = "store") -> dict | None:
     """The manifest (run.json) of a completed period in the store, or None."""
     if not period:
@@ -173,6 +188,8 @@ def plan(con, manifest: dict, prev_manifest: dict | None):
             df["is_exited"] = pd.to_numeric(df["is_exited"])
             prev_share = (((prev_manifest or {}).get("expectations") or {}).get("baseline") or {}) \
                 .get("households", {}).get("status_share")
+            if prev_share is None and prev_period:
+                prev_share = _store_status_share(con, prev_period)
             name = "households.status.share_exited"
             title = f"“已脱贫”户占比与上期相比变化不超过 {SHARE_SHIFT_MAX:.0%}"
             if prev_share is None:
@@ -275,6 +292,8 @@ def _run_gx(batches: dict, checks: list[Check], docs_dir: Path, period: str) -> 
     except Exception:   # noqa: BLE001 — older/ephemeral contexts may refuse to save variables
         pass
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    for site in list(context.list_data_docs_sites()):   # the default site points into /tmp: only ours
+        context.delete_data_docs_site(site)
     context.add_data_docs_site(site_name="cardcheck", site_config={
         "class_name": "SiteBuilder",
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},

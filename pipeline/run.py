@@ -154,7 +154,12 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
             workbooks.write_all(con, tmp, period, mask_ids=mask_ids)
         except ImportError:
             pass
+        from pipeline import expectations, summary
+        say("整表期望检查 / batch expectations")
+        prev_manifest = expectations.previous_manifest(con, prev)
+        manifest["expectations"] = expectations.run_expectations(con, tmp, manifest, prev_manifest)
         manifest["finished_at"] = _now()
+        summary.write_summary(con, tmp, manifest)
         report.write_json(tmp / "run.json", manifest)
         # database: one transaction
         con.execute("BEGIN TRANSACTION")
