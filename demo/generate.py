@@ -152,6 +152,7 @@ class PeriodData:
     protected: set = field(default_factory=set)
     instances: list = field(default_factory=list)     # applied defect instances (rule, variant, hid, prm)
     _idx: dict | None = None
+    _refs: dict | None = None
 
     # -- indices --------------------------------------------------------
     def index(self):
@@ -195,6 +196,7 @@ class PeriodData:
 
     def add(self, table, row):
         self.tables[table].append(row)
+        self.register(row)
         idx = self.index()
         if table in PERSON_COL:
             idx["ag"][table].setdefault(row[PERSON_COL[table]], []).append(row)
@@ -231,18 +233,35 @@ class PeriodData:
             s.update(r[col] for r in self.tables[t])
         return s
 
+    _IDK = ("id_number", "head_id_number", "borrower_id_number", "helper_id_number")
+
+    def register(self, row):
+        if self._refs is not None:
+            for k in self._IDK:
+                v = row.get(k)
+                if v:
+                    self._refs.setdefault(v, []).append(row)
+
     def replace_id(self, old, new):
         """Change a person's ID in every table (the 'true' ID changes)."""
-        for t in self.tables.values():
-            for r in t:
-                for k in ("id_number", "head_id_number", "borrower_id_number", "helper_id_number"):
-                    if r.get(k) == old:
-                        r[k] = new
         idx = self.index()
+        rows = []
+        for t in ("members", "households", "loans", "pairings", "helpers", "civil_affairs"):
+            rows.extend(self.tables[t])
+        for t in PERSON_COL:
+            if t != "civil_affairs":
+                rows.extend(idx["ag"][t].get(old, []))
+        for r in rows:
+            for k in self._IDK:
+                if r.get(k) == old:
+                    r[k] = new
+            cn = r.get("card_number")
+            if cn and cn.startswith(old):
+                r["card_number"] = new + cn[len(old):]
         for t, col in PERSON_COL.items():
-            rows = idx["ag"][t].pop(old, None)
-            if rows:
-                idx["ag"][t].setdefault(new, []).extend(rows)
+            moved = idx["ag"][t].pop(old, None)
+            if moved:
+                idx["ag"][t].setdefault(new, []).extend(moved)
         if old in idx["helpers"]:
             idx["helpers"][new] = idx["helpers"].pop(old)
 
@@ -991,8 +1010,11 @@ def evolve(c: County, hhs1, rng, pools) -> list:
 # model -> canonical table rows
 # ---------------------------------------------------------------------------
 
+_NAMES = {t: tuple(TABLES[t].names) for t in TABLES}
+
+
 def _row(table: str, **kw) -> dict:
-    r = {n: None for n in TABLES[table].names}
+    r = dict.fromkeys(_NAMES[table])
     r.update(kw)
     return r
 
@@ -1216,7 +1238,11 @@ class Ctx:
         return any(self.ptype.get(b["project_id"]) == "危房改造" for b in self.pd.benef(hid))
 
     def borrower(self, idn):
-        return any(r["borrower_id_number"] == idn for r in self.pd.tables["loans"] if not r.get("_del"))
+        loans = self.pd.tables["loans"]
+        if getattr(self, "_bkey", None) != len(loans):
+            self._bkey = len(loans)
+            self._bset = {r["borrower_id_number"] for r in loans if not r.get("_del")}
+        return idn in self._bset
 
     def helper_current(self):
         cur: dict = {}
@@ -1322,7 +1348,13 @@ def inj_sch02(x: Ctx, hid, rng, prm, v):
                 field="recognized_on")]
 
 
-def _insert_after(lst, row, new):
+def _insert_after(lst, row, new, pd=None):
+    if pd is not None:
+        pd.register(new)
+    _insert_after0(lst, row, new)
+
+
+def _insert_after0(lst, row, new):
     for i, r in enumerate(lst):
         if r is row:
             lst.insert(i + 1, new)
@@ -1338,7 +1370,7 @@ def inj_sch03(x: Ctx, hid, rng, prm, v):
             return None
         cp = dict(m)
         cp["_dup"] = True
-        _insert_after(pd.tables["members"], m, cp)
+        _insert_after(pd.tables["members"], m, cp, pd)
         _touch(m)
         return [rec("SCH-03", hid, m["id_number"], note="members row exported twice", table="members")]
     p = _one_pair(pd, hid)
@@ -1346,7 +1378,7 @@ def inj_sch03(x: Ctx, hid, rng, prm, v):
         return None
     cp = dict(p)
     cp["_dup"] = True
-    _insert_after(pd.tables["pairings"], p, cp)
+    _insert_after(pd.tables["pairings"], p, cp, pd)
     return [rec("SCH-03", hid, note="pairings row exported twice", table="pairings")]
 
 
@@ -1568,6 +1600,8 @@ def inj_hh03(x: Ctx, hid, rng, prm, v):
     h = pd.hh(hid)
     mem = pd.mem(hid)
     if h["category"] != "一般贫困户" or pd.loans(hid) or x.job_benef(hid) or x.house_benef(hid):
+        return None
+    if v == 0 and h["cause"] in ("因病", "因残", "因学"):
         return None
     if any(pd.ag("housing", m["id_number"]) for m in mem):
         return None
@@ -2708,6 +2742,8 @@ def _cell(col: Col, v, st: Style, rng, fmtk: str, messy: bool):
         return ("s", y if v else n)
     if t in ("num", "int"):
         style = rng.choice(st.money if t == "num" else st.ints)
+        if t == "num" and "元" not in col.header and style not in ("plain", "fw", "comma"):
+            style = "plain"   # ¥/元 only on money columns
         if isinstance(v, (int, float)) and v < 0:
             style = "plain"
         s = _num_text(v)
@@ -2885,6 +2921,54 @@ def _build_sheet(plan: FilePlan, table: Table, rows, st: Style, rng, messy, flag
     return grid, merges
 
 
+def _build_plain(plan: FilePlan, table: Table, rows, fmtk: str, cols=None):
+    """Fast path without mess: header in row 1, canonical headers, plain values."""
+    cols = list(cols or table.names)
+    colobj = [table.col(c) for c in cols]
+    csvm = fmtk == "csv"
+
+    def fmt_for(c: Col):
+        if c.type == "date":
+            return lambda v: v.isoformat()
+        if c.type == "bool":
+            return lambda v: "是" if v else "否"
+        if c.type in ("num", "int"):
+            if csvm:
+                return _num_text
+            return lambda v: v
+        return str
+    fmts = [fmt_for(c) for c in colobj]
+    kinds = ["n" if (c.type in ("num", "int") and not csvm) else "s" for c in colobj]
+    keyidx = [cols.index(k) for k in table.keys if k in cols]
+    grid = [[c.header for c in colobj] if csvm else [("s", c.header) for c in colobj]]
+    sigs = plan.sigs
+    unattr = 0
+    for row in rows:
+        vals = [row[c] for c in cols]
+        raw = row.get("__raw__")
+        out = []
+        for i, v in enumerate(vals):
+            if raw and cols[i] in raw:
+                vals[i] = ("raw", raw[cols[i]])
+                out.append(raw[cols[i]] if csvm else ("s", raw[cols[i]]))
+            elif v is None or v == "":
+                out.append("" if csvm else None)
+            elif csvm:
+                out.append(fmts[i](v))
+            elif kinds[i] == "n" and isinstance(v, (int, float)):
+                out.append(("n", v))
+            else:
+                out.append(("s", _plain_text(colobj[i], v)))
+        grid.append(out)
+        ke = all(vals[k] in (None, "") for k in keyidx)
+        unattr += ke
+        sigs.append((tuple(vals), ke))
+    plan.data_rows += len(rows)
+    plan.skipped += 1
+    plan.unattributable += unattr
+    return grid, []
+
+
 def _live(rows):
     return [r for r in rows if not r.get("_del")]
 
@@ -2896,8 +2980,9 @@ def _write_plan(plan: FilePlan, out_dir: Path):
         w = csv.writer(buf, lineterminator="\r\n")
         for _, grid, _ in plan.sheets:
             for r in grid:
-                w.writerow(["" if c is None else (c[1] if c[0] == "s" else _num_text(c[1]) if c[0] == "n"
-                                                 else c[1].isoformat()) for c in r])
+                w.writerow(["" if c is None else c if c.__class__ is str else
+                            (c[1] if c[0] == "s" else _num_text(c[1]) if c[0] == "n" else c[1].isoformat())
+                            for c in r])
         data = buf.getvalue()
         enc = plan.encoding
         path.write_bytes(data.encode("utf-8-sig" if enc == "utf-8-sig" else enc))
@@ -2923,14 +3008,17 @@ def _write_plan(plan: FilePlan, out_dir: Path):
         wb.save(str(path))
         return
     import xlsxwriter
+    # constant_memory is much faster for big sheets but flushes rows early: not with vertical merges
+    cm = not any(m[2] > m[0] for _, _, merges in plan.sheets for m in merges)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+                                         "strings_to_urls": False, "constant_memory": cm})
+    wb.set_properties({"created": dt.datetime(2026, 10, 3, 9, 0, 0), "author": "湘阴县乡村振兴局"})
     dfmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     mfmt = wb.add_format({"align": "center", "bold": True})
     for name, grid, merges in plan.sheets:
         ws = wb.add_worksheet(name)
         covered = set()
-        for r1, c1, r2, c2, text in merges:
+        for r1, c1, r2, c2, text in sorted(merges):
             if (r1, c1) == (r2, c2):
                 ws.write_string(r1, c1, text)
             else:
@@ -3142,7 +3230,10 @@ def _plan_from_spec(spec, county, pd, rng, flags, messy):
     plan = FilePlan(name, kind, fmt, enc)
     table = TABLES[kind]
     fmtk = fmt
-    grid, merges = _build_sheet(plan, table, rows, st, rng, messy, flags, fmtk, cols)
+    if messy:
+        grid, merges = _build_sheet(plan, table, rows, st, rng, messy, flags, fmtk, cols)
+    else:
+        grid, merges = _build_plain(plan, table, rows, fmtk, cols if cols else None)
     if st.sheet_index == 1 and fmt != "csv":
         if st.first_sheet == "notes":
             notes = [[("s", "填表说明")], [("s", "1. 本表由系统导出，请勿修改表头。")],
@@ -3203,7 +3294,7 @@ def write_drop(county: County, period: str, out_dir: Path, *, messy: bool = True
                          "rejected_rows": p.data_rows, "skipped_rows": p.skipped, "not_loaded": "SCH-01"}
     for p in plans + xplans:
         _write_plan(p, out_dir)
-    defects = list(pd.defects) + mess_defects
+    defects = [dict(d) for d in pd.defects] + mess_defects
     sch01_names = {p.name for p in xplans}
     for d in defects:
         if d["rule_id"] == "SCH-01" and d.get("file"):
