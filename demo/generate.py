@@ -2134,6 +2134,7 @@ def inj_pair06(x: Ctx, hid, rng, prm, v):
     x.used_helpers.add(H)
     pd.index()["helpers"][H]["id_number"] = m["id_number"]
     pd.index()["helpers"][m["id_number"]] = pd.index()["helpers"].pop(H)
+    x.used_helpers.add(m["id_number"])     # the helper is keyed by its new ID now: never pick it again
     for r in pd.tables["pairings"]:
         if r["helper_id_number"] == H:
             r["helper_id_number"] = m["id_number"]
@@ -2154,6 +2155,7 @@ def inj_pair07(x: Ctx, hid, rng, prm, v):
         return [rec("PAIR-07", None, helper=H, note="helper phone is a landline")]
     new = H[:17] + ("0" if H[17] != "0" else "1")
     pd.replace_id(H, new)
+    x.used_helpers.add(new)
     return [rec("PAIR-07", None, helper=new, note="helper ID check digit wrong (pairings carry the same ID)")]
 
 

@@ -54,9 +54,9 @@ class Sheet:
 # --- cell → text ----------------------------------------------------------
 
 def excel_display(v: float) -> str:
-    """How Excel shows a number with more than 15 significant digits: 4.30521198503123E+17."""
-    mant, exp = f"{v:.14E}".split("E")
-    mant = mant.rstrip("0").rstrip(".")
+    """How Excel shows a number with more than 15 significant digits: 4.30521198503123E+17
+    (15 significant digits, trailing zeros kept: 4.30624194605150E+17)."""
+    mant, exp = f"{v:.14E}".split("E")    # 15 significant digits, as Excel's scientific display
     e = int(exp)
     return f"{mant}E{'+' if e >= 0 else '-'}{abs(e):02d}"
 

@@ -82,7 +82,7 @@ def test_cell_types_decided_at_read_time():
     assert cell_text(18549886754.0) == "18549886754"         # exact up to 15 digits
     assert cell_text(430624800615013.0) == "430624800615013"
     assert cell_text(4.30521198503123e17) == "4.30521198503123E+17"   # rounded: never padded
-    assert excel_display(4.3e17) == "4.3E+17"
+    assert excel_display(4.3e17) == "4.30000000000000E+17"
     assert cell_text(dt.datetime(2019, 7, 8)) == "2019-07-08"
     assert cell_text(dt.date(2019, 7, 8)) == "2019-07-08"
     assert cell_text(True) == "TRUE"
