@@ -86,6 +86,22 @@ def validate(
 
 
 @app.command()
+def feedback(
+    workbooks: list[Path] = typer.Argument(..., help="village workbooks that came back, filled in"),
+    db: Path = typer.Option(Path("data/clean/cardcheck.duckdb"), "--db", help="DuckDB database file"),
+) -> None:
+    """Read answered village workbooks and record each answer against its issue (takes effect next run)."""
+    from pipeline.feedback import import_feedback
+
+    if not db.exists():
+        _fail(f"database not found: {db} (run `cardcheck run` first)")
+    res = import_feedback(list(workbooks), db)
+    for line in res.report_lines():
+        typer.echo(line)
+    raise typer.Exit(res.exit_code)
+
+
+@app.command()
 def demo(
     root: Path = typer.Option(Path("data/raw/demo"), "--root", help="where the demo drops are written"),
     out: Path = typer.Option(Path("reports"), "--out"),

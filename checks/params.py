@@ -155,11 +155,11 @@ def responsible_unit(params: dict, rule_id: str) -> str:
 
 def reference_date(period: str) -> dt.date:
     """Last calendar day of a YYYY-MM period."""
-    try:
-        year, month = (int(x) for x in period.split("-"))
-        first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    except (ValueError, TypeError):
-        raise ParamError(f"period must be YYYY-MM, got {period!r}") from None
-    if len(period) != 7:
-        raise ParamError(f"period must be YYYY-MM, got {period!r}")
+    import re
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})", str(period or ""))
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
+        raise ParamError(f"period must be YYYY-MM (e.g. 2026-10), got {period!r}")
+    year, month = int(m.group(1)), int(m.group(2))
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
     return first_next - dt.timedelta(days=1)
