@@ -96,12 +96,13 @@ WITH ids AS (
     SELECT household_id FROM households WHERE household_id IS NOT NULL
     UNION
     SELECT household_id FROM members WHERE household_id IS NOT NULL
-), mgeo AS (
-    SELECT household_id, county, township, village,
+), mgeo AS (   -- a village is the pair (township, village): vote on the pair
+    SELECT household_id, township, village,
+           min(county) AS county,
            count(*) AS n, max(CASE WHEN relation = '户主' THEN 1 ELSE 0 END) AS has_head,
            min(_rid) AS first_rid
     FROM members WHERE household_id IS NOT NULL
-    GROUP BY ALL
+    GROUP BY household_id, township, village
 ), mgeo1 AS (
     SELECT * FROM mgeo
     QUALIFY row_number() OVER (PARTITION BY household_id

@@ -93,3 +93,42 @@ def test_civil_affairs_person_id_is_the_row_id_and_fuzzy_counts_in_its_table():
     run(con, only={"XA-09"})
     assert reconciliation_stats(con)["civil_affairs"] == dict(
         rows=2, matched_exact=1, matched_fuzzy=0, unmatched=1, unmatched_invalid_id=0)
+
+
+def test_rows_are_loaded_rows_after_duplicates(tmp_path):
+    """rules.md "Reconciliation rates": rows (loaded, after duplicates); the identity holds."""
+    from pipeline.load import ingest
+
+    a, b = pid(1960, 1, 1), pid(1961, 2, 2)
+    (tmp_path / "members.csv").write_text(
+        "户编号,姓名,证件号码,与户主关系\n001,张三,%s,户主\n001,李四,%s,配偶\n" % (a, sub(b, 12)),
+        encoding="utf-8")
+    (tmp_path / "households.csv").write_text(
+        "户编号,户主姓名,家庭人口数,贫困户属性,脱贫属性\n001,张三,2,一般贫困户,已脱贫\n", encoding="utf-8")
+    (tmp_path / "hukou.csv").write_text(
+        "姓名,公民身份号码,户籍状态\n"
+        f"张三,{a},正常\n张三,{a},正常\n"            # exact duplicate: one loaded row
+        f"李四,{b},正常\n"                           # XA-10 candidate of 李四
+        "王五,,正常\n"                               # no ID: rejected, not a loaded row
+        f"赵六,{bad_check(pid(1970))},正常\n",       # invalid
+        encoding="utf-8")
+    con = new_db()
+    reports = ingest(con, sorted(tmp_path.iterdir()), tmp_path)
+    hk = [r for r in reports if r.kind == "hukou"][0]
+    assert (hk.rows_read, hk.rows_loaded, hk.rows_rejected) == (5, 3, 2)
+    run(con, only={"XA-10"})
+    stats = reconciliation_stats(con)["hukou"]
+    assert stats == dict(rows=3, matched_exact=1, matched_fuzzy=1, unmatched=0, unmatched_invalid_id=1)
+    assert stats["rows"] == sum(stats[c] for c in CLASSES)
+
+
+def test_fuzzy_candidate_with_an_invalid_agency_id_counts_as_fuzzy_once():
+    con = new_db()
+    a = pid(1960, 1, 1)
+    add(con, "households", [household("H1", "张三")])
+    add(con, "members", [member("H1", "张三", a, "户主")])
+    add(con, "hukou", [dict(name="张三", id_number=sub(a, 10), hukou_status="正常")])  # typo on the agency side
+    issues = run(con, only={"XA-10", "XA-11"})
+    assert keys(issues, "XA-10") == {("H1", a)}
+    assert reconciliation_stats(con)["hukou"] == dict(
+        rows=1, matched_exact=0, matched_fuzzy=1, unmatched=0, unmatched_invalid_id=0)

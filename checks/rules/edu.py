@@ -1,6 +1,7 @@
 """EDU — 义务教育有保障 (rules.md, section EDU).
 
-Age-based and matching rules consider only members with a valid ID. Education rows
+Age-based and matching rules consider only members with a valid ID. Evidence carries
+the birth date, never the age on R (it must stay equal across periods). Education rows
 are linked to members on the 18-digit matching form of valid IDs (v_agency.id18).
 """
 from checks.catalogue import rule, view
@@ -20,7 +21,7 @@ rule(
     policy="000 义务教育有保障 (确保适龄儿童少年义务教育阶段无失学辍学); 002 (送教上门)",
     sql=rf"""
 SELECT {_PERSON}, 'school_status' AS field, m.school_status AS value,
-       json_object('age', m.age, 'birth', m.birth, 'school_status', m.school_status) AS evidence,
+       json_object('birth', m.birth, 'school_status', m.school_status) AS evidence,
        format('{{}}岁，在校生状况为“{{}}”', m.age, coalesce(m.school_status, '空')) AS detail
 FROM v_members m
 WHERE m.age BETWEEN $school_age_lo AND $school_age_hi
@@ -37,7 +38,7 @@ WITH ranges(school_status, lo, hi) AS (VALUES
     ('学前教育', 2, 7), ('小学', 5, 15), ('初中', 10, 18), ('高中', 13, 22), ('中职', 13, 22),
     ('高职', 15, 35), ('大专', 15, 35), ('本科及以上', 15, 35), ('送教上门', 6, 22))
 SELECT {_PERSON}, 'school_status' AS field, m.school_status AS value,
-       json_object('age', m.age, 'birth', m.birth, 'school_status', m.school_status,
+       json_object('birth', m.birth, 'school_status', m.school_status,
                    'age_lo', r.lo, 'age_hi', r.hi) AS evidence,
        format('{{}}岁，在校生状况为“{{}}”（应为{{}}至{{}}岁）', m.age, m.school_status, r.lo, r.hi) AS detail
 FROM v_members m
@@ -54,7 +55,7 @@ rule(
     sql=rf"""
 SELECT {_PERSON}, 'enrol_status' AS field,
        string_agg(DISTINCT e.enrol_status, '、' ORDER BY e.enrol_status) AS value,
-       json_object('age', any_value(m.age), 'school_status', any_value(m.school_status),
+       json_object('birth', any_value(m.birth), 'school_status', any_value(m.school_status),
                    'enrol_status', list_sort(list(DISTINCT e.enrol_status)),
                    'school', list_sort(list(DISTINCT e.school))) AS evidence,
        format('{{}}岁，学籍状态为“{{}}”', any_value(m.age),
@@ -76,7 +77,7 @@ rule(
 SELECT {_PERSON}, 'school_status' AS field, m.school_status AS value,
        json_object('school_status', m.school_status, 'enrol_status', '在读',
                    'school', list_sort(list(DISTINCT e.school))) AS evidence,
-       string_agg(DISTINCT e.school, '、' ORDER BY e.school) AS detail
+       coalesce(string_agg(DISTINCT e.school, '、' ORDER BY e.school), '学校名称未填') AS detail
 FROM v_members m
 JOIN v_edu_rows e ON e.id18 = m.id18 AND e.enrol_status = '在读'
 WHERE m.school_status = '非在校生'

@@ -19,13 +19,15 @@ WITH heads AS (
 )
 SELECT h.household_id, 'relation' AS field, CAST(h.n_heads AS VARCHAR) AS value,
        json_object('n_heads', h.n_heads, 'heads', coalesce(heads.names, [])) AS evidence,
-       CASE WHEN h.n_heads = 0 THEN '没有户主'
-            ELSE format('有{}名户主：{}', h.n_heads, array_to_string(heads.names, '、')) END AS detail
+       concat(CASE WHEN nullif(h.head_name, '') IS NOT NULL THEN '（' || h.head_name || '户）' END,
+              CASE WHEN h.n_heads = 0 THEN '没有户主'
+                   ELSE format('有{}名户主：{}', h.n_heads,
+                               coalesce(nullif(array_to_string(heads.names, '、'), ''), '姓名未填')) END) AS detail
 FROM v_hh h
 LEFT JOIN heads USING (household_id)
 WHERE h.n_heads <> 1
 """,
-    message="户编号{household_id}（{head_name}户）{detail}，每户应有且只有1名户主，请核对“与户主关系”",
+    message="户编号{household_id}{detail}，每户应有且只有1名户主，请核对“与户主关系”",
 )
 
 rule(
@@ -48,12 +50,13 @@ rule(
     sql=r"""
 SELECT household_id, 'household_id' AS field, household_id AS value,
        json_object('in_households', in_households, 'in_members', in_members) AS evidence,
-       CASE WHEN NOT in_members THEN '在家庭情况表中有记录，但家庭成员表中没有该户成员'
-            ELSE '在家庭成员表中有成员，但家庭情况表中没有该户' END AS detail
+       concat(CASE WHEN nullif(head_name, '') IS NOT NULL THEN '（' || head_name || '户）' END,
+              CASE WHEN NOT in_members THEN '在家庭情况表中有记录，但家庭成员表中没有该户成员'
+                   ELSE '在家庭成员表中有成员，但家庭情况表中没有该户' END) AS detail
 FROM v_hh
 WHERE NOT in_households OR NOT in_members
 """,
-    message="户编号{household_id}（{head_name}户）{detail}，请补录",
+    message="户编号{household_id}{detail}，请补录",
 )
 
 rule(
@@ -107,7 +110,8 @@ WITH s AS (
 SELECT household_id, 'relation' AS field, '配偶' AS value,
        json_object('spouses', n_sp, 'spouse_genders', sp_genders, 'head_gender', head_gender) AS evidence,
        concat_ws('；',
-           CASE WHEN many THEN format('登记了{}名配偶：{}', n_sp, array_to_string(sp_names, '、')) END,
+           CASE WHEN many THEN format('登记了{}名配偶：{}', n_sp,
+                                      coalesce(nullif(array_to_string(sp_names, '、'), ''), '姓名未填')) END,
            CASE WHEN same_gender THEN format('配偶与户主性别同为{}', head_gender) END) AS detail
 FROM c
 WHERE many OR same_gender
@@ -119,7 +123,7 @@ rule(
     "HH-06", "户主年龄过小", "suspect", key="household", needs=["members"], policy=POLICY,
     sql=r"""
 SELECT household_id, 'id_number' AS field, id_number AS value,
-       json_object('head_birth', birth, 'age', age, 'reference_date', $R) AS evidence,
+       json_object('head_id_number', id_number, 'head_birth', birth) AS evidence,
        CAST(age AS VARCHAR) AS detail
 FROM v_head
 WHERE household_id IS NOT NULL AND age < 16

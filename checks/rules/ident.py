@@ -15,8 +15,8 @@ _GEO = "m.township, m.village, m.county"
 
 # Zero-width characters removed before judging a name (inputs.md: stripped everywhere).
 _ZW = r"[\x{200B}-\x{200F}\x{2060}\x{FEFF}]"
-# Whitespace, U+3000 and no-break space included.
-_WS = r"[\s\x{3000}\x{00A0}]"
+# Whitespace: ASCII and every Unicode space separator (U+3000, U+00A0 included).
+_WS = r"[\s\p{Z}]"
 
 
 rule(
@@ -52,8 +52,7 @@ rule(
     sql=rf"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'id_number' AS field, m.id_number AS value,
-       json_object('id_number', m.id_number, 'birth_digits', m.birth_digits,
-                   'reference_date', $R) AS evidence,
+       json_object('id_number', m.id_number, 'birth_digits', m.birth_digits) AS evidence,
        CASE WHEN m.birth_real IS NULL THEN format('{{}}不是真实日期', m.birth_digits)
             WHEN m.birth_real > $R THEN format('{{}}晚于基准日{{}}', m.birth_digits, strftime($R, '%Y%m%d'))
             ELSE format('{{}}早于19000101', m.birth_digits) END AS detail,
@@ -98,7 +97,8 @@ WHERE m.id_shape IS NOT NULL AND m.gender IS NOT NULL AND m.id_gender IS NOT NUL
 rule(
     "ID-05", "证件号码重复", "error", key="person", needs=["members"], policy=POLICY,
     # Rows match on id18 (a valid 15-digit ID and its 18-digit form are one person).
-    # One issue per (household, person); the person key is the 18-digit matching form.
+    # One issue per (household, person); id_number is the ID as recorded in that
+    # household (its 18-digit form when the household holds both forms).
     sql=rf"""
 WITH v AS (
     SELECT * FROM v_members WHERE id_valid
@@ -108,7 +108,7 @@ WITH v AS (
            list_sort(list(DISTINCT household_id) FILTER (WHERE household_id IS NOT NULL)) AS hhs
     FROM v GROUP BY id18 HAVING count(*) > 1
 )
-SELECT m.household_id, m.id18 AS id_number, min(m.name) AS person_name,
+SELECT m.household_id, arg_max(m.id_number, length(m.id_number)) AS id_number, min(m.name) AS person_name,
        'id_number' AS field, string_agg(DISTINCT m.id_number, '、' ORDER BY m.id_number) AS value,
        json_object('id_number', m.id18, 'rows', d.n_rows, 'households', d.hhs,
                    'rows_in_household', count(*),
@@ -150,8 +150,8 @@ WITH n AS (
     WHERE m.name IS NOT NULL
 ), f AS (
     SELECT n.*,
-           regexp_matches(clean, '[0-9０-９]') AS has_digit,
-           regexp_matches(clean, '[A-Za-zＡ-Ｚａ-ｚ]') AS has_latin,
+           regexp_matches(clean, '\p{{Nd}}') AS has_digit,          -- ASCII and full-width digits
+           regexp_matches(clean, '\p{{Latin}}') AS has_latin,       -- A-Z, full-width, accented
            regexp_matches(clean, '{_WS}') AS has_space,
            -- punctuation (and symbols) other than the middle dot U+00B7
            regexp_matches(replace(clean, '·', ''), '[\p{{P}}\p{{S}}]') AS has_punct,
@@ -237,5 +237,5 @@ SELECT p.household_id, 'phone' AS field, min(p.phone) AS value, p.norm AS disc,
 FROM v_id_phone p JOIN s USING (norm)
 GROUP BY p.household_id, p.norm, s.n_hh, s.hhs
 """,
-    message="联系电话{value}同时登记在多户（{detail}），请核实本户的联系电话",
+    message="户编号{household_id}（{head_name}户）成员的联系电话{value}同时登记在其他户（{detail}），请核实本户的联系电话",
 )

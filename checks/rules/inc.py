@@ -2,7 +2,9 @@
 
 Money comparisons are made on values rounded to 6 decimals, so that an amount
 exactly on a limit (e.g. a difference of exactly 10 元) compares as equal despite
-binary floating point.
+binary floating point. INC-01's tolerance is max(10 元, 1% of the computed value) as
+written: a negative computed value leaves the 10 元 floor. Evidence holds the lines
+compared, not R's year, so it stays equal across periods when nothing changed.
 """
 from checks.catalogue import rule
 
@@ -35,7 +37,7 @@ SELECT c.household_id, 'income_per_capita' AS field, CAST(c.income_per_capita AS
        format('登记{:.2f}元，按收入构成计算为{:.2f}元', c.income_per_capita, c.computed) AS detail
 FROM c
 WHERE round(abs(c.income_per_capita - c.computed), 6)
-      > round(greatest($income_tol_abs, $income_tol_rel * abs(c.computed)), 6)
+      > round(greatest($income_tol_abs, $income_tol_rel * c.computed), 6)
 """,
     message="户主{head_name}家年人均纯收入计算有误（{detail}），请核实各项收入和家庭人口数",
 )
@@ -47,7 +49,7 @@ rule(
     sql=r"""
 SELECT h.household_id, 'income_per_capita' AS field, CAST(h.income_per_capita AS VARCHAR) AS value,
        json_object('status', h.status, 'income_per_capita', h.income_per_capita,
-                   'poverty_line', $poverty_line, 'year', $R_year) AS evidence,
+                   'poverty_line', $poverty_line) AS evidence,
        format('年人均纯收入{:.2f}元，低于{}年贫困标准{:.0f}元', h.income_per_capita, $R_year, $poverty_line) AS detail
 FROM households h
 WHERE h.status = '已脱贫' AND h.income_per_capita < $poverty_line
@@ -104,8 +106,7 @@ rule(
 SELECT h.household_id, 'monitor_type' AS field, h.monitor_type AS value,
        json_object('status', h.status, 'monitor_type', h.monitor_type,
                    'income_per_capita', h.income_per_capita,
-                   'monitoring_line', $monitoring_line, 'poverty_line', $poverty_line,
-                   'year', $R_year) AS evidence,
+                   'monitoring_line', $monitoring_line, 'poverty_line', $poverty_line) AS evidence,
        format('年人均纯收入{:.2f}元，低于{}年监测标准{:.0f}元', h.income_per_capita, $R_year, $monitoring_line) AS detail
 FROM households h
 WHERE h.status = '已脱贫' AND h.monitor_type = '无'

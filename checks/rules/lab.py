@@ -1,7 +1,8 @@
 """LAB — labour and work (rules.md, section LAB).
 
 Age-based rules (LAB-01..03) consider only members with a valid ID: v_members.age
-is NULL otherwise, and every age comparison is then false.
+is NULL otherwise, and every age comparison is then false. Evidence carries the
+birth date, never the age on R, so it stays equal across periods when data is unchanged.
 """
 from checks.catalogue import rule
 
@@ -14,8 +15,7 @@ rule(
 SELECT {_PERSON},
        CASE WHEN m.labor <> '无劳动力' THEN 'labor' ELSE 'work_status' END AS field,
        CASE WHEN m.labor <> '无劳动力' THEN m.labor ELSE m.work_status END AS value,
-       json_object('age', m.age, 'birth', m.birth, 'labor', m.labor,
-                   'work_status', m.work_status) AS evidence,
+       json_object('birth', m.birth, 'labor', m.labor, 'work_status', m.work_status) AS evidence,
        format('{{}}岁，劳动技能为“{{}}”，务工状况为“{{}}”', m.age,
               coalesce(m.labor, '空'), coalesce(m.work_status, '空')) AS detail
 FROM v_members m
@@ -30,7 +30,7 @@ rule(
     policy="004 篇4 (家庭主要劳动力在60岁以下)",
     sql=rf"""
 SELECT {_PERSON}, 'labor' AS field, m.labor AS value,
-       json_object('age', m.age, 'birth', m.birth, 'labor', m.labor) AS evidence,
+       json_object('birth', m.birth, 'labor', m.labor) AS evidence,
        format('{{}}岁，劳动技能登记为“{{}}”', m.age, m.labor) AS detail
 FROM v_members m
 WHERE m.age >= 65 AND m.labor IN ('普通劳动力', '技能劳动力')
@@ -43,7 +43,7 @@ rule(
     policy="004 篇4 (家庭主要劳动力认定)",
     sql=rf"""
 SELECT {_PERSON}, 'labor' AS field, m.labor AS value,
-       json_object('age', m.age, 'birth', m.birth, 'health', m.health,
+       json_object('birth', m.birth, 'health', m.health,
                    'school_status', m.school_status, 'labor', m.labor) AS evidence,
        format('{{}}岁、健康、非在校生，劳动技能登记为“{{}}”', m.age, m.labor) AS detail
 FROM v_members m

@@ -8,7 +8,8 @@ matches none and no household_id is given, the issue has no household (county
 level) and names the borrower.
 
 LOAN-01..04: one issue per (loan household, borrower ID, issue date) — the
-discriminator is `borrower key|issued_on`. LOAN-05: one issue per borrower.
+discriminator is `borrower key|issued_on`. LOAN-05: one issue per borrower, keyed by the
+borrower's ID only (its key in rules.md is id_number; the households are evidence).
 """
 from checks.catalogue import rule, view
 
@@ -38,6 +39,12 @@ SELECT l.*,
 FROM l LEFT JOIN v_loan_member m ON l.household_id IS NULL AND m.id18 = l.borrower18
 """)
 
+# The borrower as a message names them (never NULL): 借款人张三, else by ID or household.
+_WHO = r"""('借款人' || coalesce(l.borrower_name, '（证件号码' || l.borrower_id_number || '）',
+                             '（户编号' || l.loan_household_id || '）', '姓名不详'))"""
+# The loan as a message names it: by its issue date.
+_ISSUED = "coalesce(CAST(l.issued_on AS VARCHAR), '（放款日期不详）')"
+
 _OUT = r"""l.loan_household_id AS household_id, l.borrower_id_number AS id_number,
        l.borrower_name AS person_name, l.loan_disc AS disc"""
 
@@ -48,11 +55,12 @@ rule(
 SELECT {_OUT}, 'amount' AS field, CAST(l.amount AS VARCHAR) AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
                    'amount', l.amount, 'loan_min', $loan_min, 'loan_max', $loan_max) AS evidence,
-       format('{{}}放款{{}}元，不在{{}}至{{}}元范围内', l.issued_on, {_num('l.amount')}, {_num('$loan_min')}, {_num('$loan_max')}) AS detail
+       format('{{}}的扶贫小额信贷额度异常（{{}}放款{{}}元，不在{{}}至{{}}元范围内）', {_WHO}, {_ISSUED},
+              {_num('l.amount')}, {_num('$loan_min')}, {_num('$loan_max')}) AS detail
 FROM v_loan l
 WHERE l.amount < $loan_min OR l.amount > $loan_max
 """,
-    message="借款人{person_name}的扶贫小额信贷额度异常（{detail}），请核实贷款金额",
+    message="{detail}，请核实贷款金额",
 )
 
 rule(
@@ -63,12 +71,12 @@ SELECT {_OUT}, 'due_on' AS field, CAST(l.due_on AS VARCHAR) AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
                    'due_on', l.due_on, 'term_days', l.due_on - l.issued_on,
                    'max_term_days', $loan_max_term_days) AS evidence,
-       format('放款{{}}，到期{{}}，期限{{}}天，超过{{}}天', l.issued_on, l.due_on,
-              l.due_on - l.issued_on, $loan_max_term_days) AS detail
+       format('{{}}的扶贫小额信贷期限过长（放款{{}}，到期{{}}，期限{{}}天，超过{{}}天）', {_WHO},
+              l.issued_on, l.due_on, l.due_on - l.issued_on, $loan_max_term_days) AS detail
 FROM v_loan l
 WHERE l.due_on - l.issued_on > $loan_max_term_days
 """,
-    message="借款人{person_name}的扶贫小额信贷期限超过3年（{detail}），请核实贷款期限",
+    message="{detail}，请核实贷款期限",
 )
 
 rule(
@@ -80,14 +88,16 @@ SELECT {_OUT},
        CASE WHEN l.repay_status = '逾期' THEN l.repay_status ELSE CAST(l.due_on AS VARCHAR) END AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
                    'due_on', l.due_on, 'balance', l.balance, 'repay_status', l.repay_status) AS evidence,
-       CASE WHEN l.repay_status = '逾期' THEN format('{{}}放款的贷款还款状态为逾期', l.issued_on)
+       {_WHO} || '的扶贫小额信贷逾期（' ||
+       CASE WHEN l.repay_status = '逾期' THEN format('{{}}放款的贷款还款状态为逾期', {_ISSUED})
             ELSE format('{{}}放款的贷款已于{{}}到期，余额{{}}元，还款状态为“{{}}”',
-                        l.issued_on, l.due_on, {_num('l.balance')}, coalesce(l.repay_status, '空')) END AS detail
+                        {_ISSUED}, l.due_on, {_num('l.balance')}, coalesce(l.repay_status, '空')) END
+       || '）' AS detail
 FROM v_loan l
 WHERE l.repay_status = '逾期'
    OR (l.due_on < $R AND l.balance > 0 AND coalesce(l.repay_status, '') <> '已结清')
 """,
-    message="借款人{person_name}的扶贫小额信贷逾期（{detail}），请督促还款或核实",
+    message="{detail}，请督促还款或核实",
 )
 
 rule(
@@ -97,11 +107,12 @@ rule(
 SELECT {_OUT}, 'use_mode' AS field, l.use_mode AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
                    'amount', l.amount, 'use_mode', l.use_mode) AS evidence,
-       format('{{}}放款{{}}元，资金使用方式为入股企业', l.issued_on, coalesce({_num('l.amount')}, '空')) AS detail
+       format('{{}}的扶贫小额信贷存在户贷企用（{{}}放款{{}}，资金使用方式为入股企业）', {_WHO}, {_ISSUED},
+              coalesce({_num('l.amount')} || '元', '金额不详')) AS detail
 FROM v_loan l
 WHERE l.use_mode = '入股企业'
 """,
-    message="借款人{person_name}的扶贫小额信贷存在户贷企用（{detail}），请核实资金使用",
+    message="{detail}，请核实资金使用",
 )
 
 rule(
@@ -124,20 +135,21 @@ WITH l AS (
     SELECT * FROM b WHERE b_nomember OR b_otherhh
 )
 SELECT min(f.borrower_id_number) AS id_number, min(f.borrower_name) AS person_name,
-       -- the loan's household (its given household_id) when that is a registered household
-       min(f.household_id) FILTER (WHERE f.household_id IN (SELECT household_id FROM v_hh)) AS household_id,
+       -- keyed by the borrower (rules.md LOAN-05 key: id_number): no household_id; the
+       -- households involved are in the evidence and the message
        'borrower_id_number' AS field, min(f.borrower_id_number) AS value,
        json_object('borrower_id_number', min(f.borrower_id_number),
                    'borrower_name', min(f.borrower_name),
                    'loan_household_ids', list(DISTINCT f.household_id ORDER BY f.household_id)
                                           FILTER (WHERE f.household_id IS NOT NULL),
                    'member_household_ids', any_value(f.member_households)) AS evidence,
-       CASE WHEN bool_or(f.b_nomember) THEN '借款人证件号码与建档立卡成员均不匹配'
-            ELSE format('贷款登记的户编号{}不是借款人所在户{}',
+       '借款人' || coalesce(min(f.borrower_name), '（证件号码' || min(f.borrower_id_number) || '）') ||
+       CASE WHEN bool_or(f.b_nomember) THEN '的证件号码与建档立卡成员均不匹配'
+            ELSE format('的贷款登记的户编号{}不是其所在户{}',
                         string_agg(DISTINCT f.household_id, '、' ORDER BY f.household_id),
                         array_to_string(any_value(f.member_households), '、')) END AS detail
 FROM f
 GROUP BY f.borrower_key
 """,
-    message="借款人{person_name}（{detail}），请核实借款人是否为建档立卡户成员",
+    message="{detail}，请核实借款人是否为建档立卡户成员",
 )

@@ -95,14 +95,15 @@ rule(
     policy="000 (与残联数据库比对筛查); 002 部门数据比对",
     sql=rf"""
 WITH d AS (
-    SELECT id18, list_sort(list(DISTINCT card_number)) AS cards
+    SELECT id18, coalesce(list_sort(list(DISTINCT card_number) FILTER (WHERE card_number IS NOT NULL)), [])
+               AS cards
     FROM v_med_dis_rows GROUP BY id18
 )
 SELECT {_PERSON}, 'health' AS field, m.health AS value,
        json_object('health', m.health, 'disability_cards', coalesce(d.cards, [])) AS evidence,
        CASE WHEN d.id18 IS NULL THEN '登记为残疾，但残联无其残疾人记录'
             ELSE format('残联有其残疾证（{{}}），但健康状况登记为“{{}}”',
-                        array_to_string(d.cards, '、'), m.health) END AS detail
+                        coalesce(nullif(array_to_string(d.cards, '、'), ''), '证号未填'), m.health) END AS detail
 FROM v_members m
 LEFT JOIN d ON d.id18 = m.id18
 WHERE m.id_valid

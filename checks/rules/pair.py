@@ -12,6 +12,8 @@ Interval rules are set-based:
 * PAIR-05 is gaps-and-islands: spells of a household ordered by start, each
   compared with the running maximum end of the spells before it.
 """
+import re
+
 from checks.catalogue import rule, view
 
 # One row per pairing row, with the helper's matching key and the clipped spell.
@@ -47,10 +49,22 @@ FROM roster r FULL JOIN given g ON g.helper_key = r.helper_key
 _POLICY = "002 结对帮扶; 004 篇7 结对关系错误"
 
 
+def _hh(hid: str) -> str:
+    """SQL: the household as a message names it — 张三户（户编号H1）, or 户编号H1 when the
+    household has no head name (e.g. an unregistered household_id of a pairing)."""
+    return (f"coalesce((SELECT v.head_name || '户（户编号' || v.household_id || '）' FROM v_hh v "
+            f"WHERE v.household_id = {hid}), '户编号' || {hid}, '户编号为空的户')")
+
+
+def _sql(query: str) -> str:
+    """Expand __HH_alias__ into the household label of alias.household_id."""
+    return re.sub(r"__HH_(\w+)__", lambda m: _hh(f"{m.group(1)}.household_id"), query)
+
+
 rule(
     "PAIR-01", "帮扶责任人结对超过上限", "error", key="household", needs=["pairings"],
     policy="002 (每名帮扶责任人结对户数不得超过5户); 004 篇7",
-    sql=r"""
+    sql=_sql(r"""
 WITH s AS (
     SELECT helper_key, household_id, start_on AS s, end_eff AS e
     FROM v_pair
@@ -92,20 +106,20 @@ SELECT hit.household_id, hit.helper_key AS helper_id_number, hit.helper_key AS d
                    'max_active_households', agg.max_n,
                    'first_day_over_limit', agg.first_day,
                    'limit', $max_households_per_helper) AS evidence,
-       format('{}（{}）自{}起同时结对{}户，超过每人{}户的上限',
-              coalesce(n.helper_name, '姓名不详'), hit.helper_key, agg.first_day,
+       format('{}的帮扶责任人{}（{}）自{}起同时结对{}户，超过每人{}户的上限',
+              __HH_hit__, coalesce(n.helper_name, '姓名不详'), hit.helper_key, agg.first_day,
               agg.max_n, $max_households_per_helper) AS detail
 FROM hit
 JOIN agg USING (helper_key)
 LEFT JOIN v_pair_helper n USING (helper_key)
-""",
-    message="{head_name}户的帮扶责任人{detail}，请调整结对关系",
+"""),
+    message="{detail}，请调整结对关系",
 )
 
 rule(
     "PAIR-02", "帮扶早于识别", "error", key="household", needs=["pairings", "households"],
     policy=_POLICY,
-    sql=r"""
+    sql=_sql(r"""
 WITH h AS (
     SELECT household_id, recognized_on FROM households
     WHERE household_id IS NOT NULL AND recognized_on IS NOT NULL
@@ -120,17 +134,17 @@ SELECT x.household_id, x.helper_key AS helper_id_number, coalesce(x.helper_key, 
        'start_on' AS field, CAST(x.start_on AS VARCHAR) AS value,
        json_object('helper_id_number', x.helper_key, 'start_on', x.start_on,
                    'recognized_on', x.recognized_on) AS evidence,
-       format('帮扶责任人{}的帮扶开始时间{}早于识别时间{}',
-              coalesce(n.helper_name, x.helper_key, ''), x.start_on, x.recognized_on) AS detail
+       format('{}的帮扶责任人{}的帮扶开始时间{}早于识别时间{}', __HH_x__,
+              coalesce(n.helper_name, x.helper_key, '（证件号码为空）'), x.start_on, x.recognized_on) AS detail
 FROM x LEFT JOIN v_pair_helper n USING (helper_key)
-""",
-    message="{head_name}户{detail}，请核实结对时间或识别时间",
+"""),
+    message="{detail}，请核实结对时间或识别时间",
 )
 
 rule(
     "PAIR-03", "无帮扶责任人", "error", key="household", needs=["households", "pairings"],
     policy="004 篇7 结对关系错误 (摘帽不摘帮扶)",
-    sql=r"""
+    sql=_sql(r"""
 WITH h AS (
     SELECT DISTINCT household_id FROM households WHERE household_id IS NOT NULL
 ), p AS (
@@ -140,18 +154,19 @@ WITH h AS (
 )
 SELECT h.household_id, 'household_id' AS field, h.household_id AS value,
        json_object('pairings', coalesce(p.n_pairings, 0), 'last_end_on', p.last_end_on) AS evidence,
+       __HH_h__ || '在基准日没有有效的帮扶责任人（' ||
        CASE WHEN p.n_pairings IS NULL THEN '无任何结对记录'
-            ELSE format('共{}条结对记录，均不在基准日有效', p.n_pairings) END AS detail
+            ELSE format('共{}条结对记录，均不在基准日有效', p.n_pairings) END || '）' AS detail
 FROM h LEFT JOIN p USING (household_id)
 WHERE NOT coalesce(p.any_active, false)
-""",
-    message="{head_name}户在基准日没有有效的帮扶责任人（{detail}），请落实结对帮扶",
+"""),
+    message="{detail}，请落实结对帮扶",
 )
 
 rule(
     "PAIR-04", "结对时间错误", "error", key="household", needs=["pairings"],
     policy=_POLICY,
-    sql=r"""
+    sql=_sql(r"""
 WITH b AS (
     SELECT household_id, helper_key, start_on, end_on, _rid,
            coalesce(end_on < start_on, false) AS b_order,
@@ -174,21 +189,21 @@ WITH b AS (
 SELECT a.household_id, a.helper_key AS helper_id_number, coalesce(a.helper_key, '') AS disc,
        a.field, a.value,
        json_object('helper_id_number', a.helper_key, 'spells', a.spells) AS evidence,
-       format('帮扶责任人{}：{}',
-              coalesce(n.helper_name, a.helper_key, ''),
+       format('{}的结对时间错误（帮扶责任人{}：{}）', __HH_a__,
+              coalesce(n.helper_name, a.helper_key, '证件号码为空'),
               concat_ws('；',
                         CASE WHEN a.b_order THEN '结束时间早于开始时间' END,
                         CASE WHEN a.b_start THEN '开始时间晚于基准日' END,
                         CASE WHEN a.b_end THEN '结束时间晚于基准日' END)) AS detail
 FROM a LEFT JOIN v_pair_helper n USING (helper_key)
-""",
-    message="{head_name}户的结对时间错误（{detail}），请核实更正帮扶起止时间",
+"""),
+    message="{detail}，请核实更正帮扶起止时间",
 )
 
 rule(
     "PAIR-05", "结对断档", "error", key="household", needs=["pairings"],
     policy="004 篇7 (结对时间断档)",
-    sql=r"""
+    sql=_sql(r"""
 WITH s AS (
     SELECT household_id, start_on AS s, end_eff AS e
     FROM v_pair WHERE valid_spell AND household_id IS NOT NULL
@@ -205,18 +220,18 @@ SELECT household_id, 'start_on' AS field,
        CAST(arg_max(gap_to + 1, (days, -epoch(gap_from))) AS VARCHAR) AS value,
        json_object('gaps', list({'from': gap_from, 'to': gap_to, 'days': days} ORDER BY gap_from),
                    'max_gap_days', $max_pairing_gap_days) AS evidence,
-       format('{}至{}共{}天无帮扶责任人，超过{}天',
+       format('{}结对帮扶出现断档（{}至{}共{}天无帮扶责任人，超过{}天）', __HH_gaps__,
               arg_max(gap_from, (days, -epoch(gap_from))), arg_max(gap_to, (days, -epoch(gap_from))),
               max(days), $max_pairing_gap_days) AS detail
 FROM gaps GROUP BY household_id
-""",
-    message="{head_name}户结对帮扶出现断档（{detail}），请核实结对记录",
+"""),
+    message="{detail}，请核实结对记录",
 )
 
 rule(
     "PAIR-06", "帮扶责任人为建档立卡成员", "error", key="household", needs=["helpers", "members"],
     policy="004 篇7 结对关系错误 (既是贫困户又是帮扶责任人)",
-    sql=r"""
+    sql=_sql(r"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        coalesce(f.id18, h.id_number) AS helper_id_number,
        'id_number' AS field, h.id_number AS value,
@@ -227,14 +242,14 @@ FROM helpers h
 JOIN v_id f ON f.id_number = h.id_number
 JOIN v_members m ON m.id_valid AND m.id18 = f.id18
 WHERE f.id18 IS NOT NULL AND m.household_id IS NOT NULL
-""",
+"""),
     message="{person_name}是建档立卡户成员，同时登记为帮扶责任人（{detail}），请调整帮扶责任人",
 )
 
 rule(
     "PAIR-07", "帮扶责任人信息错误", "error", key="helper", needs=["helpers"],
     policy="004 篇7 结对关系错误 (帮扶责任人信息不全)",
-    sql=r"""
+    sql=_sql(r"""
 WITH sf AS (   -- raw values SCH-02 nulled (out of domain): judged on the values as given
     SELECT _rid,
            min(value) FILTER (WHERE field = 'unit_level') AS raw_unit_level,
@@ -278,14 +293,14 @@ SELECT coalesce(id18, id_number) AS helper_id_number, name AS person_name,
                  CASE WHEN b_rank THEN format('职务级别“{}”无法识别', rank_given) END) AS detail
 FROM c
 WHERE b_id OR b_phone OR b_unit OR b_level OR b_rank
-""",
-    message="帮扶责任人{person_name}的信息有误（{detail}），请核实更正帮扶责任人名册",
+"""),
+    message="帮扶责任人{person_name}（证件号码{helper_id_number}）的信息有误（{detail}），请核实更正帮扶责任人名册",
 )
 
 rule(
     "PAIR-08", "帮扶责任人不在名册", "error", key="household", needs=["pairings", "helpers"],
     policy=_POLICY,
-    sql=r"""
+    sql=_sql(r"""
 WITH roster AS (
     SELECT DISTINCT coalesce(f.id18, h.id_number) AS helper_key
     FROM helpers h LEFT JOIN v_id f ON f.id_number = h.id_number
@@ -294,36 +309,37 @@ WITH roster AS (
 SELECT p.household_id, p.helper_key AS helper_id_number, p.helper_key AS disc,
        'helper_id_number' AS field, min(p.helper_id_number) AS value,
        json_object('helper_id_number', p.helper_key, 'helper_name', min(p.helper_name)) AS evidence,
-       format('{}（{}）', coalesce(min(p.helper_name), '姓名不详'), p.helper_key) AS detail
+       format('{}的帮扶责任人{}（{}）', __HH_p__, coalesce(min(p.helper_name), '姓名不详'), p.helper_key) AS detail
 FROM v_pair p
 WHERE p.helper_key IS NOT NULL AND p.household_id IS NOT NULL
   AND p.helper_key NOT IN (SELECT helper_key FROM roster)
 GROUP BY p.household_id, p.helper_key
-""",
-    message="{head_name}户的帮扶责任人{detail}不在帮扶责任人名册中，请核实",
+"""),
+    message="{detail}不在帮扶责任人名册中，请核实",
 )
 
 rule(
     "PAIR-09", "结对户不存在", "error", key="household", needs=["pairings", "households"],
     policy=_POLICY,
-    sql=r"""
+    sql=_sql(r"""
 SELECT p.household_id, 'household_id' AS field, p.household_id AS value,
        json_object('household_id', p.household_id,
                    'helper_id_numbers', list(DISTINCT p.helper_key ORDER BY p.helper_key)
                                         FILTER (WHERE p.helper_key IS NOT NULL)) AS evidence,
-       format('帮扶责任人：{}', coalesce(string_agg(DISTINCT p.helper_name, '、' ORDER BY p.helper_name), '姓名不详')) AS detail
-FROM v_pair p
+       format('帮扶责任人：{}', coalesce(string_agg(DISTINCT coalesce(n.helper_name, p.helper_key), '、'
+                                                ORDER BY coalesce(n.helper_name, p.helper_key)), '姓名不详')) AS detail
+FROM v_pair p LEFT JOIN v_pair_helper n USING (helper_key)
 WHERE p.household_id IS NOT NULL
   AND p.household_id NOT IN (SELECT household_id FROM households WHERE household_id IS NOT NULL)
 GROUP BY p.household_id
-""",
+"""),
     message="结对关系中的户编号{household_id}在家庭情况表中不存在（{detail}），请核实户编号",
 )
 
 rule(
     "PAIR-10", "帮扶责任人已死亡", "error", key="household", needs=["pairings", "hukou"],
     policy=_POLICY, source="hukou",
-    sql=r"""
+    sql=_sql(r"""
 WITH d AS (
     SELECT coalesce(f.id18, k.id_number) AS helper_key, min(k.changed_on) AS died_on
     FROM hukou k LEFT JOIN v_id f ON f.id_number = k.id_number
@@ -332,7 +348,7 @@ WITH d AS (
 ), x AS (   -- active on some day d with died_on < d <= R
     SELECT p.household_id, p.helper_key, d.died_on, _rid, p.start_on, p.end_on
     FROM v_pair p JOIN d USING (helper_key)
-    WHERE p.household_id IS NOT NULL
+    WHERE p.household_id IS NOT NULL AND p.start_on IS NOT NULL   -- (greatest() skips NULLs)
       AND greatest(p.start_on, d.died_on + 1) <= least(coalesce(p.end_on, $R), $R)
 )
 SELECT x.household_id, x.helper_key AS helper_id_number, x.helper_key AS disc,
@@ -340,17 +356,18 @@ SELECT x.household_id, x.helper_key AS helper_id_number, x.helper_key AS disc,
        json_object('helper_id_number', x.helper_key, 'died_on', x.died_on,
                    'spells', list({'start_on': x.start_on, 'end_on': x.end_on}
                                   ORDER BY x.start_on, x.end_on, x._rid)) AS evidence,
-       format('{}（{}）已于{}死亡注销', coalesce(min(n.helper_name), '姓名不详'), x.helper_key, x.died_on) AS detail
+       format('{}的帮扶责任人{}（{}）已于{}死亡注销', __HH_x__, coalesce(min(n.helper_name), '姓名不详'),
+              x.helper_key, x.died_on) AS detail
 FROM x LEFT JOIN v_pair_helper n USING (helper_key)
 GROUP BY x.household_id, x.helper_key, x.died_on
-""",
-    message="{head_name}户的帮扶责任人{detail}，结对关系仍然有效，请更换帮扶责任人",
+"""),
+    message="{detail}，结对关系仍然有效，请更换帮扶责任人",
 )
 
 rule(
     "PAIR-11", "一户多名帮扶责任人", "suspect", key="household", needs=["pairings"],
     policy=_POLICY,
-    sql=r"""
+    sql=_sql(r"""
 WITH a AS (
     SELECT DISTINCT p.household_id, p.helper_key, n.helper_name
     FROM v_pair p LEFT JOIN v_pair_helper n USING (helper_key)
@@ -359,10 +376,10 @@ WITH a AS (
 SELECT household_id, 'helper_id_number' AS field,
        string_agg(helper_key, ',' ORDER BY helper_key) AS value,
        json_object('helper_id_numbers', list(helper_key ORDER BY helper_key)) AS evidence,
-       format('{}名：{}', count(*),
+       format('{}在基准日同时有{}名帮扶责任人（{}）', __HH_a__, count(*),
               string_agg(coalesce(helper_name, helper_key), '、' ORDER BY helper_key)) AS detail
 FROM a GROUP BY household_id
 HAVING count(*) > 1
-""",
-    message="{head_name}户在基准日同时有多名帮扶责任人（{detail}），请核实结对关系",
+"""),
+    message="{detail}，请核实结对关系",
 )

@@ -15,6 +15,13 @@ _PROJECTS = r"""
     QUALIFY row_number() OVER (PARTITION BY project_id ORDER BY _rid) = 1
 """
 
+
+def _hh(hid: str) -> str:
+    """SQL: the household as a message names it — 张三户（户编号H1）, else 户编号H1."""
+    return (f"coalesce((SELECT v.head_name || '户（户编号' || v.household_id || '）' FROM v_hh v "
+            f"WHERE v.household_id = {hid}), '户编号' || {hid})")
+
+
 rule(
     "PRJ-01", "项目信息不完整", "error", key="project", needs=["projects"],
     policy=_POLICY,
@@ -118,7 +125,7 @@ WITH b AS (
            'work_status' AS field, NULL AS value,
            json_object('project_id', b.project_id, 'project_type', b.type,
                        'members', w.n_members, 'members_working', w.n_working) AS evidence,
-           format('{{}}项目{{}}（{{}}）的受益户，但家庭成员无人务工', b.type, b.project_id,
+           format('{{}}是{{}}项目{{}}（{{}}）的受益户，但家庭成员无人务工', {_hh('b.household_id')}, b.type, b.project_id,
                   coalesce(b.name, '名称不详')) AS detail
     FROM b JOIN work w USING (household_id)
     WHERE b.type IN ('就业扶贫', '公益岗位') AND w.n_working = 0
@@ -127,7 +134,7 @@ WITH b AS (
            'housing_secure' AS field, '否' AS value,
            json_object('project_id', b.project_id, 'project_type', b.type,
                        'housing_secure', h.housing_secure) AS evidence,
-           format('{{}}项目{{}}（{{}}）的受益户，但住房安全有保障登记为“否”', b.type, b.project_id,
+           format('{{}}是{{}}项目{{}}（{{}}）的受益户，但住房安全有保障登记为“否”', {_hh('b.household_id')}, b.type, b.project_id,
                   coalesce(b.name, '名称不详')) AS detail
     FROM b JOIN hh h USING (household_id)
     WHERE b.type = '危房改造' AND h.housing_secure = false
@@ -135,5 +142,5 @@ WITH b AS (
 SELECT household_id, project_id, project_id AS disc, field, value, evidence, detail
 FROM (SELECT * FROM emp UNION ALL SELECT * FROM house)
 """,
-    message="{head_name}户是{detail}，受益情况与家庭状况不符，请核实",
+    message="{detail}，受益情况与家庭状况不符，请核实",
 )

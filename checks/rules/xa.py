@@ -13,6 +13,8 @@ Helper relations declared here:
                 from a member ID that matches no agency ID, on a row with the same
                 normalised name; n_candidates = distinct candidate IDs of that member ID+name.
 """
+import re
+
 from checks.catalogue import rule, view
 from schemas.tables import AGENCY
 
@@ -32,6 +34,17 @@ def _all_agency_ids() -> str:
     parts = [f"SELECT {t.person_col} AS v FROM {t.name}" for t in AGENCY]
     parts.append("SELECT head_id_number FROM civil_affairs")
     return "\n        UNION ".join(parts)
+
+
+def _hh(hid: str) -> str:
+    """SQL: the household as a message names it — 户主张三家（户编号H1）, else 户编号H1."""
+    return (f"coalesce((SELECT '户主' || v.head_name || '家（户编号' || v.household_id || '）' FROM v_hh v "
+            f"WHERE v.household_id = {hid}), '户编号' || {hid})")
+
+
+def _sql(query: str) -> str:
+    """Expand __HH_alias__ into the household label of alias.household_id."""
+    return re.sub(r"__HH_(\w+)__", lambda m: _hh(f"{m.group(1)}.household_id"), query)
 
 
 # --- helper relations -------------------------------------------------------------------
@@ -114,7 +127,7 @@ rule(
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'payroll_status' AS field, a.payroll_status AS value,
        coalesce(a.employer, '') AS disc,
-       format('{{}}（{{}}）', a.employer, a.payroll_status) AS detail,
+       format('{{}}（{{}}）', coalesce(a.employer, '单位名称为空'), a.payroll_status) AS detail,
        json_object('member_id_number', m.id_number, 'agency_id_number', a.id_number,
                    'agency_name', a.name, 'employer', a.employer, 'staff_type', a.staff_type,
                    'payroll_status', a.payroll_status, 'joined_on', a.joined_on) AS evidence
@@ -131,7 +144,7 @@ rule(
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'company_type' AS field, a.company_type AS value,
        coalesce(a.credit_code, a.company, '') AS disc,
-       format('{{}}（{{}}）', a.company, a.reg_status) AS detail,
+       format('{{}}（{{}}）', coalesce(a.company, a.credit_code, '名称为空'), a.reg_status) AS detail,
        json_object('member_id_number', m.id_number, 'agency_id_number', a.id_number,
                    'legal_rep', a.legal_rep, 'company', a.company, 'credit_code', a.credit_code,
                    'reg_status', a.reg_status, 'company_type', a.company_type,
@@ -150,7 +163,7 @@ rule(
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'vehicle_type' AS field, a.vehicle_type AS value,
        coalesce(a.plate, '') AS disc,
-       format('{{}}（号牌{{}}）', a.vehicle_type, a.plate) AS detail,
+       format('{{}}（号牌{{}}）', a.vehicle_type, coalesce(a.plate, '为空')) AS detail,
        json_object('member_id_number', m.id_number, 'agency_id_number', a.id_number,
                    'owner', a.owner, 'plate', a.plate, 'vehicle_type', a.vehicle_type,
                    'vehicle_status', a.vehicle_status, 'registered_on', a.registered_on) AS evidence
@@ -168,7 +181,7 @@ rule(
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'location' AS field, a.location AS value,
        coalesce(a.location, '') AS disc,
-       a.location AS detail,
+       coalesce(a.location, '坐落为空') AS detail,
        json_object('member_id_number', m.id_number, 'agency_id_number', a.id_number,
                    'owner', a.owner, 'location', a.location, 'use', a.use, 'zone', a.zone,
                    'area', a.area, 'registered_on', a.registered_on) AS evidence
@@ -230,7 +243,8 @@ WITH rows_ AS (          -- every {aid} row of a member (valid ID), active on R 
 ), agg AS (
     SELECT household_id,
            bool_or(active) AS any_active,
-           list(DISTINCT name ORDER BY name) FILTER (WHERE active) AS active_names,
+           list(DISTINCT coalesce(name, id_number) ORDER BY coalesce(name, id_number))
+               FILTER (WHERE active) AS active_names,
            list(json_object('id_number', id_number, 'start_on', start_on, 'end_on', end_on,
                             'active', active)
                 ORDER BY id_number, start_on, end_on) AS aid_rows
@@ -241,6 +255,7 @@ WITH rows_ AS (          -- every {aid} row of a member (valid ID), active on R 
 )
 SELECT h.household_id, 'category' AS field, h.category AS value,
        CASE WHEN h.category = '{category}' THEN 'error' ELSE 'suspect' END AS severity,
+       __HH_h__ ||
        CASE WHEN h.category = '{category}'
             THEN '属性为{category}，但家庭成员无有效的{aid}记录'
             ELSE format('属性为{{}}，但家庭成员{{}}正在享受{aid}', h.category,
@@ -257,16 +272,16 @@ rule(
     "XA-07", "低保身份不一致", "error", key="household",
     needs=["households", "members", "civil_affairs"], source="civil_affairs",
     policy="000 两线融合（农村低保与扶贫开发衔接）; 002 部门数据比对",
-    sql=_category_rule_sql("农村低保", "低保贫困户"),
-    message="户主{head_name}家{detail}，请与民政部门核实低保身份并更正贫困户属性",
+    sql=_sql(_category_rule_sql("农村低保", "低保贫困户")),
+    message="{detail}，请与民政部门核实低保身份并更正贫困户属性",
 )
 
 rule(
     "XA-08", "特困身份不一致", "error", key="household",
     needs=["households", "members", "civil_affairs"], source="civil_affairs",
     policy="000 兜底保障; 002 部门数据比对",
-    sql=_category_rule_sql("农村特困", "特困供养贫困户"),
-    message="户主{head_name}家{detail}，请与民政部门核实特困供养身份并更正贫困户属性",
+    sql=_sql(_category_rule_sql("农村特困", "特困供养贫困户")),
+    message="{detail}，请与民政部门核实特困供养身份并更正贫困户属性",
 )
 
 rule(
@@ -290,7 +305,8 @@ SELECT person_key AS id_number,
        arg_min(name, _rid) AS person_name,
        arg_min(township, _rid) AS township,
        arg_min(village, _rid) AS village,
-       array_to_string(list(DISTINCT aid_type ORDER BY aid_type), '、') AS detail,
+       coalesce(arg_min(name, _rid) || '（证件号码' || person_key || '）', '证件号码为' || person_key || '的人员')
+           || '正在享受' || array_to_string(list(DISTINCT aid_type ORDER BY aid_type), '、') AS detail,
        'aid_type' AS field,
        array_to_string(list(DISTINCT aid_type ORDER BY aid_type), '、') AS value,
        json_object('id_number', person_key,
@@ -299,7 +315,7 @@ SELECT person_key AS id_number,
                                ORDER BY aid_type, start_on, name)) AS evidence
 FROM nm GROUP BY person_key
 """,
-    message="{person_name}正在享受{detail}，但不是建档立卡成员，请核实是否漏评",
+    message="{detail}，但不是建档立卡成员，请核实是否漏评",
 )
 
 
@@ -353,13 +369,13 @@ rule(
     "XA-12", "整户无劳动能力未兜底", "suspect", key="household",
     needs=["households", "members", "civil_affairs"], source="civil_affairs",
     policy="003 兜底保障; 000 应保尽保",
-    sql=r"""
-WITH mem AS (
+    sql=_sql(r"""
+WITH mem AS (     -- rules.md "Valid ID": XA-12 considers only members with a valid ID
     SELECT household_id, count(*) AS n,
            bool_and(coalesce(labor IN ('丧失劳动力', '无劳动力'), false)) AS all_unable,
            list(json_object('id_number', id_number, 'name', name, 'labor', labor)
                 ORDER BY id_number, name) AS labor_rows
-    FROM members WHERE household_id IS NOT NULL GROUP BY household_id
+    FROM v_members WHERE household_id IS NOT NULL AND id_valid GROUP BY household_id
 ), aided AS (
     SELECT DISTINCT m.household_id
     FROM v_members m JOIN v_xa_ca c ON m.id_valid AND c.id18 = m.id18
@@ -369,12 +385,12 @@ WITH mem AS (
     QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY _rid) = 1
 )
 SELECT h.household_id, 'category' AS field, h.category AS value,
-       format('{}人', mem.n) AS detail,
+       format('{}的{}名家庭成员均无劳动能力', __HH_h__, mem.n) AS detail,
        json_object('category', h.category, 'members', mem.labor_rows,
                    'active_rural_aid', false) AS evidence
 FROM hh h JOIN mem USING (household_id)
 WHERE mem.n >= 1 AND mem.all_unable AND h.category = '一般贫困户'
   AND NOT EXISTS (SELECT 1 FROM aided WHERE aided.household_id = h.household_id)
-""",
-    message="户主{head_name}家{detail}均无劳动能力，属一般贫困户且未享受农村低保或特困供养，请与民政部门核实是否应兜底保障",
+"""),
+    message="{detail}，属一般贫困户且未享受农村低保或特困供养，请与民政部门核实是否应兜底保障",
 )

@@ -159,3 +159,31 @@ def test_edu05_silent_with_any_row_or_other_stage_or_invalid_id():
                _kid("陈三", bad(pid(2015)), "小学")])
     add(con, "education", [dict(id_number=a, school="一小", enrol_status="转出")])
     assert keys(run(con, PERIOD, only={"EDU-05"}), "EDU-05") == set()
+
+
+# --- evidence and detail ---------------------------------------------------------
+
+def test_edu_evidence_equal_across_periods_when_data_is_unchanged():
+    import json
+    a = pid(2013, 3, 1)      # 13 in 2026-10, 14 in 2027-06: EDU-01, EDU-02 (初中 10..18 ok), EDU-03
+    b = pid(2023, 3, 1)      # 小学 at 3 and 4: EDU-02
+    ev = {}
+    for period in ("2026-10", "2027-06"):
+        con = _db([_kid("陈一", a, "非在校生"), _kid("陈二", b, "小学")])
+        add(con, "education", [dict(id_number=a, school="一中", enrol_status="辍学")])
+        for i in run(con, period, only={"EDU-01", "EDU-02", "EDU-03"}):
+            ev.setdefault(i["rule_id"], []).append(i["evidence"])
+    assert set(ev) == {"EDU-01", "EDU-02", "EDU-03"}
+    for rid, (x, y) in ev.items():
+        assert x == y, rid
+        assert "age" not in json.loads(x)
+
+
+def test_edu04_detail_when_school_name_is_empty():
+    a, b = pid(2005), pid(2006)
+    con = _db([_kid("陈一", a, "非在校生"), _kid("陈二", b, "小学")])
+    add(con, "education", [dict(id_number=a, school=None, enrol_status="在读"),
+                           dict(id_number=b, school=None, enrol_status="在读")])
+    issues = fired(run(con, PERIOD, only={"EDU-04"}), "EDU-04")
+    assert [i["id_number"] for i in issues] == [a]
+    assert "学校名称未填" in issues[0]["message"]

@@ -184,7 +184,8 @@ def test_hh06_fires_for_head_aged_15_on_R():
     assert keys(issues, "HH-06") == {("H1", None)}
     i = fired(issues, "HH-06")[0]
     assert (i["field"], i["value"], i["severity"]) == ("id_number", young, "suspect")
-    assert json.loads(i["evidence"])["age"] == 15
+    assert json.loads(i["evidence"]) == {"head_birth": "2010-11-01", "head_id_number": young}
+    assert "15周岁" in i["message"]
 
 
 def test_hh06_silent_at_16_and_for_invalid_id_and_two_heads():
@@ -283,3 +284,41 @@ def test_hh09_silent_when_a_member_matches_or_cause_is_other():
     )
     issues = run(con, PERIOD, only={"HH-09"})
     assert fired(issues, "HH-09") == []
+
+
+# --- evidence and detail never depend on R or become NULL -----------------------
+
+def test_hh06_evidence_is_equal_across_periods_when_data_is_unchanged():
+    young = pid(2012, 3, 1)
+    ev = []
+    for period in ("2026-10", "2027-02"):
+        con = _db([member("H1", "小张", young, "户主")])
+        ev.append(fired(run(con, period, only={"HH-06"}), "HH-06")[0]["evidence"])
+    assert ev[0] == ev[1] and "2026" not in ev[0]
+
+
+def test_hh01_and_hh05_detail_survives_unnamed_members():
+    con = _db([
+        member("H1", None, pid(1980), "户主"), member("H1", None, pid(1981), "户主"),
+        member("H2", "张三", pid(1980, male=True), "户主"),
+        member("H2", None, pid(1981, male=False), "配偶"), member("H2", None, pid(1982, male=False), "配偶"),
+    ])
+    issues = run(con, PERIOD, only={"HH-01", "HH-05"})
+    h1 = fired(issues, "HH-01")[0]
+    assert "有2名户主" in h1["message"]
+    h5 = fired(issues, "HH-05")[0]
+    assert "2名配偶" in h5["message"]
+
+
+def test_hh01_hh03_messages_without_a_head_name():
+    con = _db([member("H1", "张三", pid(1980), "户主"), member("H2", "李四", pid(1980), "配偶")],
+              [household("H1", "张三")])
+    by = {(i["rule_id"], i["household_id"]): i["message"]
+          for i in run(con, PERIOD, only={"HH-01", "HH-03"})}
+    assert by[("HH-01", "H2")].startswith("户编号H2没有户主")
+    assert by[("HH-03", "H2")].startswith("户编号H2在家庭成员表中有成员")
+    assert "（户）" not in "".join(by.values())
+    con = _db([member("H1", "张三", pid(1980), "户主")], [household("H1", "张三"), household("H3", "王五")])
+    by = {(i["rule_id"], i["household_id"]): i["message"]
+          for i in run(con, PERIOD, only={"HH-01", "HH-03"})}
+    assert by[("HH-01", "H3")].startswith("户编号H3（王五户）没有户主")

@@ -156,7 +156,8 @@ def test_id05_one_issue_per_household_within_and_across():
         member("H4", "王五", to18(v15), "之父"),                # same person, 18-digit form
     ])
     issues = run(con, PERIOD, only={"ID-05"})
-    assert keys(issues, "ID-05") == {("H1", dup), ("H2", dup), ("H3", to18(v15)), ("H4", to18(v15))}
+    # id_number is the ID as recorded in each household (H3 holds the legacy form)
+    assert keys(issues, "ID-05") == {("H1", dup), ("H2", dup), ("H3", v15), ("H4", to18(v15))}
     h1 = [i for i in fired(issues, "ID-05") if i["household_id"] == "H1"][0]
     assert h1["severity"] == "error"
     ev = json.loads(h1["evidence"])
@@ -305,3 +306,47 @@ def test_id05_row_without_household_id_counts_as_a_duplicate():
     assert "1条未填户编号" in h1["message"]
     other = [i for i in fired(issues, "ID-05") if i["household_id"] is None][0]
     assert (other["township"], other["village"]) == ("城西镇", "新泉村")
+
+
+def test_id02_evidence_holds_no_reference_date():
+    future = id18("20261101")
+    ev = []
+    for period in ("2026-10", "2026-09"):
+        con = _db([member("H1", "甲二", future, "户主")])
+        ev.append(fired(run(con, period, only={"ID-02"}), "ID-02")[0]["evidence"])
+    assert ev[0] == ev[1]
+    assert json.loads(ev[0]) == {"birth_digits": "20261101", "id_number": future}
+
+
+def test_id05_keys_each_household_by_its_recorded_id():
+    v15 = "430624700101123"
+    con = _db([member("H1", "王五", v15, "户主"), member("H1", "王五", to18(v15), "之父"),
+               member("H2", "王五", v15, "户主")])
+    issues = run(con, PERIOD, only={"ID-05"})
+    # H1 holds both forms: the 18-digit one names the person; H2 only the legacy form
+    assert keys(issues, "ID-05") == {("H1", to18(v15)), ("H2", v15)}
+
+
+def test_id07_any_digit_latin_letter_or_unicode_space():
+    rows = [("张３", "户主"),                 # full-width digit
+            ("Zhāng三", "配偶"),               # accented Latin letter
+            ("Ｌｉ明", "之子"),                  # full-width Latin letters
+            ("张\u2002三", "之女")]            # en space (Unicode space separator)
+    con = _db([member("H1", n, pid(1980), r) for n, r in rows])
+    got = {i["value"] for i in fired(run(con, PERIOD, only={"ID-07"}), "ID-07")}
+    assert got == {n for n, _ in rows}
+
+
+def test_id07_silent_on_chinese_numerals_and_ethnic_names():
+    names = ["张三", "王二小", "李〇", "买买提·艾力", "欧阳万一"]
+    con = _db([member("H1", n, pid(1980), "户主" if k == 0 else "之女") for k, n in enumerate(names)])
+    assert fired(run(con, PERIOD, only={"ID-07"}), "ID-07") == []
+
+
+def test_id09_message_names_the_household():
+    con = _db([member("H1", "张三", pid(1980), "户主", phone="13812345678"),
+               member("H2", "李四", pid(1982), "户主", phone="13812345678")],
+              [household("H1", "张三"), household("H2", "李四")])
+    by = {i["household_id"]: i for i in fired(run(con, PERIOD, only={"ID-09"}), "ID-09")}
+    assert "H1" in by["H1"]["message"] and "张三户" in by["H1"]["message"]
+    assert "H2" in by["H2"]["message"] and "李四户" in by["H2"]["message"]

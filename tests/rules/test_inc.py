@@ -180,3 +180,23 @@ def test_inc05_silent_when_someone_works_or_wage_or_no_working_age_labour():
          member("H6", "己", pid(1980), "户主", labor="弱劳动力或半劳动力", work_status="无",
                 work_months=0)])
     assert hh_keys(run(con, PERIOD, only={"INC-05"}), "INC-05") == set()
+
+
+def test_inc01_tolerance_is_1pct_of_the_computed_value_not_of_its_magnitude():
+    # computed = (0 - 5000) / 1 = -5000: 1% of it is -50, so the tolerance is 10 元
+    con = _db([_inc("H1", "甲", -5011.0, 0.0, business_cost=5000.0),     # differs by 11: fires
+               _inc("H2", "乙", -5010.0, 0.0, business_cost=5000.0),     # differs by 10: silent
+               _inc("H3", "丙", 5049.0, 5000.0)])                         # +5000: tol 50, silent
+    assert hh_keys(run(con, PERIOD, only={"INC-01"}), "INC-01") == {"H1"}
+
+
+def test_inc02_inc04_evidence_equal_across_years_with_the_same_line():
+    # monitoring line 7500 in 2025 and (last value) 2026; poverty line 4000 in both
+    ev = {}
+    for period in ("2025-12", "2026-01"):
+        con = _db([household("H1", "甲", income_per_capita=3000.0),
+                   household("H2", "乙", income_per_capita=5000.0)])
+        for i in run(con, period, only={"INC-02", "INC-04"}):
+            ev.setdefault(i["rule_id"], []).append(i["evidence"])
+    assert set(ev) == {"INC-02", "INC-04"}
+    assert all(a == b for a, b in ev.values())

@@ -140,3 +140,21 @@ def test_lab05_silent_for_weak_labor_or_no_work():
         member("H1", "周三", pid(1950), "之父", labor="无劳动力", work_status=None),
     ])
     assert keys(run(con, PERIOD, only={"LAB-05"}), "LAB-05") == set()
+
+
+# --- evidence holds the birth date, never the age on R ---------------------------
+
+def test_lab_evidence_equal_across_periods_when_data_is_unchanged():
+    import json
+    kid, old, idle = pid(2012, 3, 1), pid(1950, 3, 1), pid(1985, 3, 1)
+    ev = {}
+    for period in ("2026-10", "2027-06"):          # every one of them has a birthday in between
+        con = _db([member("H1", "老汉", old, "户主", labor="普通劳动力"),
+                   member("H1", "小孩", kid, "之子", labor="普通劳动力", work_status="无", work_months=0),
+                   member("H1", "闲人", idle, "之女", labor="无劳动力", work_status="无", work_months=0)])
+        for i in run(con, period, only={"LAB-01", "LAB-02", "LAB-03"}):
+            ev.setdefault(i["rule_id"], []).append(i["evidence"])
+    assert set(ev) == {"LAB-01", "LAB-02", "LAB-03"}
+    for rid, (a, b) in ev.items():
+        assert a == b, rid
+        assert "age" not in json.loads(a) and "birth" in json.loads(a)

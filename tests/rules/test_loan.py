@@ -156,7 +156,7 @@ def test_loan05_fires_for_non_member_borrower_and_wrong_household():
     assert set(got) == {outsider, m1, bad}
     assert len(fired(issues, "LOAN-05")) == 3                       # one issue per borrower
     assert got[outsider]["household_id"] is None
-    assert got[m1]["household_id"] == "H2"                          # the loan's (given) household
+    assert got[m1]["household_id"] is None                          # key: the borrower's ID only
     assert "H2" in got[m1]["message"] and "H1" in got[m1]["message"]
     assert got[m1]["severity"] == "error" and got[m1]["field"] == "borrower_id_number"
 
@@ -169,3 +169,28 @@ def test_loan05_silent_for_member_borrowers_in_their_household():
                      loan(legacy, "张二", household_id="H2"),
                      loan(None, "无证", household_id="H1")])
     assert fired(run(con, PERIOD, only={"LOAN-05"}), "LOAN-05") == []
+
+
+# --- messages -------------------------------------------------------------------
+
+def test_loan_messages_survive_empty_issue_date_and_name():
+    m = pid(1980)
+    con = _db(members=[member("H1", "张一", m, "户主")],
+              loans=[loan(m, None, amount=1000.0, issued_on=None, due_on=D(2026, 1, 1),
+                          repay_status="逾期", use_mode="入股企业"),
+                     loan(pid(1990), None, amount=None, use_mode="入股企业")])
+    issues = run(con, PERIOD, only={"LOAN-01", "LOAN-03", "LOAN-04", "LOAN-05"})
+    assert {i["rule_id"] for i in issues} == {"LOAN-01", "LOAN-03", "LOAN-04", "LOAN-05"}
+    for i in issues:
+        assert i["message"].startswith("借款人（证件号码"), i["message"]
+        assert "None" not in i["message"]
+    one = {i["rule_id"]: i["message"] for i in issues if i["id_number"] == m}
+    assert "（放款日期不详）放款1000元" in one["LOAN-01"]
+    assert "（放款日期不详）放款的贷款还款状态为逾期" in one["LOAN-03"]
+    assert "金额不详" in [i["message"] for i in issues if i["rule_id"] == "LOAN-04" and i["id_number"] != m][0]
+
+
+def test_loan05_message_names_the_borrower():
+    con = _db(members=[member("H1", "张一", pid(1980), "户主")], loans=[loan(pid(1990), "外人")])
+    msg = fired(run(con, PERIOD, only={"LOAN-05"}), "LOAN-05")[0]["message"]
+    assert msg == "借款人外人的证件号码与建档立卡成员均不匹配，请核实借款人是否为建档立卡户成员"

@@ -196,3 +196,14 @@ def test_med06_silent_for_grade_three_or_weak_labor():
                member("H1", "刘二", b, "配偶", health="残疾", labor="弱劳动力或半劳动力")])
     add(con, "disability", [_dis(a, grade="三级"), _dis(b, grade="一级")])
     assert keys(run(con, PERIOD, only={"MED-06"}), "MED-06") == set()
+
+
+def test_med04_detail_when_card_number_is_empty():
+    a, b = pid(1980), pid(1982)
+    con = _db([member("H1", "刘一", a, "户主", health="健康"),
+               member("H1", "刘二", b, "配偶", health="残疾")])
+    add(con, "disability", [dict(id_number=a, card_number=None, category="肢体", grade="三级"),
+                            dict(id_number=b, card_number=None, category="肢体", grade="三级")])
+    issues = fired(run(con, PERIOD, only={"MED-04"}), "MED-04")
+    assert [i["id_number"] for i in issues] == [a]
+    assert "证号未填" in issues[0]["message"] and "健康" in issues[0]["message"]

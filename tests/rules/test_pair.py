@@ -395,3 +395,41 @@ def test_pair11_silent_for_successive_helpers_and_same_helper_twice():
                         pairing("H2", a, D(2016, 1, 1)), pairing("H2", a, D(2018, 1, 1)),
                         pairing("H3", legacy, D(2016, 1, 1)), pairing("H3", to18(legacy), D(2018, 1, 1))])
     assert fired(run(con, PERIOD, only={"PAIR-11"}), "PAIR-11") == []
+
+
+def test_pair10_pairing_without_start_date_is_never_active():
+    """greatest() skips NULLs: a pairing with no start_on must not count as active after the death."""
+    dead = pid(1950)
+    con = _db(pairings=[pairing("H1", dead, None), pairing("H2", dead, None, D(2026, 1, 1)),
+                        pairing("H3", dead, D(2025, 1, 1))])
+    add(con, "hukou", [dict(id_number=dead, hukou_status="死亡注销", changed_on=D(2025, 6, 1))])
+    assert hh_keys(run(con, PERIOD, only={"PAIR-10"}), "PAIR-10") == {"H3"}
+
+
+# --- messages -------------------------------------------------------------------
+
+def test_pair_messages_name_the_household_registered_or_not():
+    a, b, dead = pid(1970), pid(1971), pid(1950)
+    rows = [pairing(f"A{i}", a, D(2020, 1, 1)) for i in range(1, 7)]           # PAIR-01 (A* unregistered)
+    rows += [pairing("H1", b, D(2010, 1, 1), D(2012, 1, 1), name="周某"),      # PAIR-02, 05, 08
+             pairing("H1", a, D(2014, 1, 1), D(2030, 1, 1)),                   # PAIR-04
+             pairing("H1", dead, D(2015, 1, 1)),                               # PAIR-10, 11
+             pairing("X9", a, D(2020, 1, 1), D(2030, 1, 1))]                   # unregistered PAIR-04
+    con = _db(households=[household("H1", "张一", recognized_on=D(2016, 3, 1)), "H2"],
+              members=[member("H1", "张一", pid(1960), "户主")],
+              pairings=rows, helpers=[helper(a, "李帮扶"), helper(dead, "")])
+    add(con, "hukou", [dict(id_number=dead, hukou_status="死亡注销", changed_on=D(2020, 1, 1))])
+    issues = [i for i in run(con, PERIOD) if i["rule_id"].startswith("PAIR")]
+    assert {i["rule_id"] for i in issues} >= {f"PAIR-{n:02d}" for n in (1, 2, 3, 4, 5, 8, 9, 10, 11)}
+    for i in issues:
+        assert i["message"] and "None" not in i["message"], i
+        if i["rule_id"] in ("PAIR-06", "PAIR-07"):
+            continue
+        if i["household_id"] == "H1":
+            assert "张一户（户编号H1）" in i["message"], i["message"]
+        else:
+            assert f"户编号{i['household_id']}" in i["message"], i["message"]
+    p04 = {i["household_id"]: i["message"] for i in fired(issues, "PAIR-04")}
+    assert p04["X9"].startswith("户编号X9的结对时间错误")
+    p09 = {i["household_id"]: i["message"] for i in fired(issues, "PAIR-09")}
+    assert "李帮扶" in p09["A1"]                       # the roster name, not 姓名不详

@@ -156,3 +156,11 @@ def test_prj04_silent_for_matching_status_other_types_and_empty_flags():
                              dict(project_id="P1", household_id="H9"),    # no member rows: PRJ-03's
                              dict(project_id="PX", household_id="H3")])   # unknown project: no type
     assert fired(run(con, PERIOD, only={"PRJ-04"}), "PRJ-04") == []
+
+
+def test_prj04_message_names_the_household():
+    con = _db(projects=[project("P1", "就业扶贫")], households=[household("H1", "张一")],
+              members=[member("H1", "张一", pid(1970), "户主", work_status="无", work_months=0)],
+              beneficiaries=[dict(project_id="P1", household_id="H1")])
+    msg = fired(run(con, PERIOD, only={"PRJ-04"}), "PRJ-04")[0]["message"]
+    assert msg == "张一户（户编号H1）是就业扶贫项目P1（项目P1）的受益户，但家庭成员无人务工，受益情况与家庭状况不符，请核实"

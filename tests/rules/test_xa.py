@@ -531,3 +531,70 @@ def test_xa10_skipped_without_any_agency_extract():
     run(con, only={"XA-10"})
     assert run.results["XA-10"].status == "skipped"
     assert "none of" in run.results["XA-10"].reason
+
+
+# --- XA-12 and the Valid ID paragraph ---------------------------------------------------
+
+def test_xa12_considers_only_members_with_a_valid_id():
+    """rules.md "Valid ID" lists XA-12: a member with an invalid ID is left out of the rule."""
+    con = new_db()
+    a, b, c = pid(1940, 5, 1), pid(1942, 5, 1, male=False), pid(1950, 1, 1)
+    add(con, "households", [household("H1", "甲某", size=2), household("H2", "丙某")])
+    add(con, "members", [
+        member("H1", "甲某", a, "户主", labor="无劳动力"),
+        member("H1", "乙某", bad_check(b), "配偶", labor="普通劳动力"),   # invalid ID: not considered
+        member("H2", "丙某", bad_check(c), "户主", labor="无劳动力"),     # no valid member at all
+    ])
+    add(con, "civil_affairs", [dict(name="某", id_number=pid(1930), aid_type="农村低保",
+                                    start_on=dt.date(2018, 1, 1))])
+    got = issues_of(con, "XA-12")
+    assert {i["household_id"] for i in got} == {"H1"}
+    assert got[0]["message"].startswith("户主甲某家（户编号H1）的1名家庭成员均无劳动能力")
+
+
+def test_xa12_valid_member_with_labour_still_keeps_it_silent():
+    con = new_db()
+    a, b = pid(1940, 5, 1), pid(1942, 5, 1, male=False)
+    add(con, "households", [household("H1", "甲某", size=2)])
+    add(con, "members", [member("H1", "甲某", a, "户主", labor="无劳动力"),
+                         member("H1", "乙某", b, "配偶", labor="普通劳动力")])
+    add(con, "civil_affairs", [dict(name="某", id_number=pid(1930), aid_type="农村低保",
+                                    start_on=dt.date(2018, 1, 1))])
+    assert issues_of(con, "XA-12") == []
+
+
+# --- messages never lose their detail ----------------------------------------------------
+
+def test_xa_messages_with_empty_agency_fields():
+    con = new_db()
+    a = one_member(con)
+    add(con, "payroll", [dict(name="张三", id_number=a, employer=None, payroll_status="在职")])
+    add(con, "businesses", [dict(company=None, credit_code="91430624MA4L000001", id_number=a,
+                                 reg_status="存续")])
+    add(con, "vehicles", [dict(owner="张三", id_number=a, plate=None, vehicle_type="小型轿车",
+                               vehicle_status="正常")])
+    add(con, "real_estate", [dict(owner="张三", id_number=a, location=None, use="住宅", zone="城镇")])
+    add(con, "civil_affairs", [dict(name=None, id_number=pid(1931), aid_type="农村特困",
+                                    start_on=dt.date(2018, 1, 1))])
+    issues = run(con, only={"XA-01", "XA-02", "XA-03", "XA-04", "XA-09"})
+    msgs = {i["rule_id"]: i["message"] for i in issues}
+    assert set(msgs) == {"XA-01", "XA-02", "XA-03", "XA-04", "XA-09"}
+    assert "单位名称为空（在职）" in msgs["XA-01"]
+    assert "91430624MA4L000001（存续）" in msgs["XA-02"]
+    assert "小型轿车（号牌为空）" in msgs["XA-03"]
+    assert "坐落为空" in msgs["XA-04"]
+    assert msgs["XA-09"].startswith("证件号码为") and "正在享受农村特困" in msgs["XA-09"]
+    for m in msgs.values():
+        assert "None" not in m
+
+
+def test_xa07_xa08_messages_name_the_household():
+    con = new_db()
+    a = pid(1940, 5, 1)
+    add(con, "households", [household("H1", "甲某", category="低保贫困户")])
+    add(con, "members", [member("H1", "甲某", a, "户主")])
+    add(con, "civil_affairs", [dict(name=None, id_number=a, aid_type="农村特困",
+                                    start_on=dt.date(2018, 1, 1))])
+    msgs = {i["rule_id"]: (i["severity"], i["message"]) for i in run(con, only={"XA-07", "XA-08"})}
+    assert msgs["XA-07"][0] == "error" and msgs["XA-07"][1].startswith("户主甲某家（户编号H1）属性为低保贫困户")
+    assert msgs["XA-08"][0] == "suspect" and "家庭成员甲某正在享受农村特困" in msgs["XA-08"][1]
