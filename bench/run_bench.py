@@ -73,11 +73,8 @@ def measure_run(drop: Path, period: str) -> dict:
     con.execute("CREATE OR REPLACE TEMP TABLE _reg AS SELECT * FROM issues_raw")
     res2 = engine.evaluate(con, R, params, exclude=registry)
     t4 = time.perf_counter()
-    try:
-        from pipeline.reconcile import reconciliation_stats
-        reconciliation_stats(con)
-    except ImportError:
-        pass
+    from pipeline.reconcile import reconciliation_stats
+    reconciliation_stats(con)
     t5 = time.perf_counter()
     con.execute("INSERT INTO issues_raw SELECT * FROM _reg")
     engine.finish(con, period, params)

@@ -158,16 +158,17 @@ def _find_sheet(names: list[str], wanted: str) -> str | None:
 
 
 def _read_info(grid: list[list]) -> dict[str, str | None]:
-    """Village meta from 说明: by label in column A (value: the next non-empty cell), else fixed cells."""
+    """Village meta from 说明: by label (written in column A; the value is the next non-empty
+    cell to its right), wherever rows or columns were inserted; else the fixed cells."""
     found: dict[str, str | None] = {}
     labels = {_norm_header(v): k for k, v in INFO_LABELS.items()}
     for row in grid[:40]:
-        if not row:
-            continue
-        key = labels.get(_norm_header(row[0]))
-        if key and key not in found:
-            rest = [c for c in row[1:] if c is not None and c != ""]
-            found[key] = rest[0] if rest else ""
+        for j, cell in enumerate(row[:10]):
+            key = labels.get(_norm_header(cell)) if isinstance(cell, str) else None
+            if key and key not in found:
+                rest = [c for c in row[j + 1:] if c is not None and c != ""]
+                found[key] = rest[0] if rest else ""
+                break
     for key, r in INFO_ROWS.items():
         if key not in found and len(grid) >= r and len(grid[r - 1]) >= 2:
             found[key] = grid[r - 1][1]

@@ -103,7 +103,7 @@ EVIDENCE_LABELS: dict[str, str] = {
     "heads": "户主", "helper_id_numbers": "帮扶责任人证件号码", "households": "户",
     "housing": "住建记录", "hukou_match": "户籍记录", "id18": "18位号码", "id_gender": "证件性别",
     "in_households": "在家庭情况表", "in_members": "在成员表", "last_end_on": "最后结束日期",
-    "length": "位数", "limit": "上限", "loan_household_ids": "贷款户编号", "loan_max": "额度上限",
+    "length": "长度", "limit": "上限", "loan_household_ids": "贷款户编号", "loan_max": "额度上限",
     "loan_min": "额度下限", "max_active_households": "最多同时结对户数", "max_gap_days": "最长断档天数",
     "max_income_per_capita": "人均收入上限", "max_term_days": "最长期限天数",
     "medical_statuses": "医保参保状态", "member_disabled": "有残疾成员", "member_household_ids": "成员户编号",
@@ -118,5 +118,8 @@ EVIDENCE_LABELS: dict[str, str] = {
     "value": "值", "villages": "村", "working_age_labourers": "劳动年龄劳动力",
     # column names whose header differs between tables
     "status": "状态", "name": "姓名", "grade": "等级", "year": "年度", "category": "类别",
-    "type": "类型",
+    "type": "类型", "start_on": "开始日期", "end_on": "结束日期", "days": "天数", "from": "起", "to": "止",
 }
+
+# Values of some evidence keys that are codes, in words.
+EDIT_WORDS = {"substitution": "一位数字不同", "transposition": "相邻两位颠倒"}

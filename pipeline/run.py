@@ -17,8 +17,9 @@ import duckdb
 
 from checks import engine
 from checks.params import ParamError, load_params, reference_date
-from pipeline import history, report
+from pipeline import history, report, workbooks
 from pipeline.load import ingest
+from pipeline.reconcile import reconciliation_stats
 from pipeline.read import data_files
 from schemas.tables import TABLES
 
@@ -106,11 +107,7 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
     engine.finish(con, period, params)
 
     say("部门比对 / reconciling")
-    try:
-        from pipeline.reconcile import reconciliation_stats
-        recon = reconciliation_stats(con)
-    except ImportError:
-        recon = {}
+    recon = reconciliation_stats(con)
 
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -149,11 +146,8 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
         n_issues = report.write_issues(con, tmp)
         report.write_resolved(con, tmp)
         report.write_rejected(con, tmp)
-        try:
-            from pipeline import workbooks
-            workbooks.write_all(con, tmp, period, mask_ids=mask_ids)
-        except ImportError:
-            pass
+        say("村级问题清单 / village workbooks")
+        workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params)
         from pipeline import expectations, summary
         say("整表期望检查 / batch expectations")
         prev_manifest = expectations.previous_manifest(con, prev)

@@ -27,6 +27,7 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -103,9 +104,30 @@ def clean_text(s: str) -> str:
     return s
 
 
-def put(ws, row: int, col: int, value, *, mask: bool = False, keep=frozenset()):
-    """Write one cell. Text is never a formula; numbers stay numbers."""
+class Styles:
+    """Style cells by copying a prepared style array, one per key and workbook: openpyxl's
+    attribute-by-attribute styling hashes style objects on every assignment and would
+    dominate the writing time of a large village."""
+
+    def __init__(self) -> None:
+        self._cache: dict = {}
+
+    def apply(self, cell, key, **attrs) -> None:
+        arr = self._cache.get(key)
+        if arr is None:
+            for k, v in attrs.items():
+                setattr(cell, k, v)
+            self._cache[key] = copy(cell._style)
+        else:
+            cell._style = copy(arr)
+
+
+def put(ws, row: int, col: int, value, *, mask: bool = False, keep=frozenset(), style=None):
+    """Write one cell. Text is never a formula; numbers stay numbers.
+    style: (Styles, key, attrs) applied before the value (the quote prefix is part of the style)."""
     cell = ws.cell(row=row, column=col)
+    if style is not None:
+        style[0].apply(cell, style[1], **style[2])
     if value is None:
         return cell
     if isinstance(value, bool):
@@ -177,9 +199,12 @@ def village_paths(villages: list[tuple[str, str]], root: Path) -> dict[tuple[str
 # data
 
 def _exists(con, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-                       "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
-                       [name, name]).fetchall() != [(0,), (0,)]
+    """A table or view of the run's own database (not of an attached store)."""
+    return con.execute("""
+        SELECT count(*) FROM (
+            SELECT database_name FROM duckdb_tables() WHERE table_name = ?
+            UNION ALL SELECT database_name FROM duckdb_views() WHERE view_name = ?)
+        WHERE database_name IN (current_database(), 'temp')""", [name, name]).fetchone()[0] > 0
 
 
 def _columns(con, name: str) -> set[str]:
@@ -287,6 +312,21 @@ def _column_headers() -> dict[str, str]:
     return _HEADERS
 
 
+def _fmt_value(key: str, v) -> str:
+    """A value of the evidence, with codes (table and column names, edit kinds) in words."""
+    from pipeline.rule_texts import EDIT_WORDS
+
+    if key in ("table", "agency", "agencies", "source") and isinstance(v, str):
+        from schemas.tables import TABLES
+
+        return "、".join(TABLES[t].title if t in TABLES else t for t in re.split(r"[,、]\s*", v))
+    if key == "field" and isinstance(v, str):
+        return _column_headers().get(v, v)
+    if key == "edit" and isinstance(v, str):
+        return EDIT_WORDS.get(v, v)
+    return _fmt(v)
+
+
 def _fmt(v) -> str:
     if v is None:
         return "空"
@@ -295,7 +335,7 @@ def _fmt(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, dict):
-        return "（" + "，".join(f"{_label(k)}：{_fmt(x)}" for k, x in v.items()) + "）"
+        return "（" + "，".join(f"{_label(k)}：{_fmt_value(k, x)}" for k, x in v.items()) + "）"
     if isinstance(v, list):
         return "、".join(_fmt(x) for x in v) if v else "无"
     return str(v)
@@ -312,10 +352,10 @@ def evidence_text(evidence: str | None, source: str | None, field: str | None = 
         except ValueError:
             data = evidence
     parts = []
-    if field and value is not None and not (isinstance(data, dict) and field in data):
+    if field and value is not None and not (isinstance(data, dict) and (field in data or "value" in data)):
         parts.append(f"{_label(field)}：{value}")
     if isinstance(data, dict):
-        parts += [f"{_label(k)}：{_fmt(v)}" for k, v in data.items()]
+        parts += [f"{_label(k)}：{_fmt_value(k, v)}" for k, v in data.items()]
     elif data not in (None, ""):
         parts.append(_fmt(data))
     body = "；".join(parts)
@@ -349,6 +389,24 @@ def _sort_key(i: dict):
 # ---------------------------------------------------------------------------
 # the workbook
 
+def _display_width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _fit_row(ws, row: int, texts: list[tuple[str | None, float]]) -> None:
+    """Set a row's height for its wrapped texts (text, column width): spreadsheets do not
+    reliably grow rows for wrapped text on opening a file."""
+    lines = 1
+    for text, width in texts:
+        if not text:
+            continue
+        usable = max(width - 1.5, 4)
+        n = sum(max(1, -(-_display_width(part) // int(usable))) for part in str(text).split("\n"))
+        lines = max(lines, n)
+    if lines > 1:
+        ws.row_dimensions[row].height = min(409, 16 * lines + 2)
+
+
 def _style_header(ws, headers: list[str], widths: list[int], fill_in=()) -> None:
     for c, (h, w) in enumerate(zip(headers, widths), start=1):
         cell = put(ws, 1, c, h)
@@ -369,9 +427,12 @@ def _print_setup(ws, landscape: bool = True) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str]) -> None:
+def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str], styles: Styles) -> None:
     _style_header(ws, LIST_HEADERS, LIST_WIDTHS, FILL_IN)
     col = {h: i for i, h in enumerate(LIST_HEADERS, start=1)}
+    wrapped = ("问题描述", "比对依据", "问题类别", NOTE_HEADER)
+    fills = {k: PatternFill("solid", fgColor=v) for k, v in SEVERITY_FILL.items()}
+    red = Font(bold=True, color="C00000")
     for n, i in enumerate(issues, start=1):
         r = n + 1
         person_id = i.get("id_number") or i.get("helper_id_number")
@@ -389,19 +450,22 @@ def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str]
             "首次发现": i.get("first_seen"),
             ID_HEADER: i.get("issue_id"),
         }
-        fill = PatternFill("solid", fgColor=SEVERITY_FILL.get(i.get("severity") or "", "FFFFFF"))
+        sev = i.get("severity") if i.get("severity") in fills else None
+        flagged = bool(i.get("flag"))
         for h, c in col.items():
-            v = values.get(h)
+            attrs = {"border": _BORDER, "alignment": _WRAP if h in wrapped else _TOP}
+            if h not in FILL_IN and sev:
+                attrs["fill"] = fills[sev]
+            if h == DATE_HEADER:
+                attrs["number_format"] = "yyyy-mm-dd"
+            if h == "状态" and flagged:
+                attrs["font"] = red
+            key = ("list", h in wrapped, h in FILL_IN, h == DATE_HEADER, sev, h == "状态" and flagged)
             # keys (户编号, issue_id) are never masked; everything else is
-            cell = put(ws, r, c, v, mask=mask and h not in ("户编号", ID_HEADER), keep=keep)
-            cell.border = _BORDER
-            cell.alignment = _WRAP if h in ("问题描述", "比对依据", "问题类别", NOTE_HEADER) else _TOP
-            if h not in FILL_IN:
-                cell.fill = fill
-            elif h == DATE_HEADER:
-                cell.number_format = "yyyy-mm-dd"
-        if i.get("flag"):
-            ws.cell(row=r, column=col["状态"]).font = Font(bold=True, color="C00000")
+            put(ws, r, c, values.get(h), mask=mask and h not in ("户编号", ID_HEADER), keep=keep,
+                style=(styles, key, attrs))
+        _fit_row(ws, r, [(ws.cell(row=r, column=col[h]).value, LIST_WIDTHS[col[h] - 1])
+                         for h in ("问题类别", "问题描述", "比对依据")])
     last = max(len(issues) + 1, 2)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(LIST_HEADERS))}{last}"
     dv = DataValidation(type="list", formula1='"' + ",".join(ANSWERS) + '"', allow_blank=True,
@@ -416,7 +480,7 @@ def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str]
 
 
 def write_summary_sheet(ws, issues: list[dict], facts: dict[str, tuple], line, *, mask: bool,
-                        keep: frozenset[str]) -> None:
+                        keep: frozenset[str], styles: Styles) -> None:
     _style_header(ws, SUMMARY_HEADERS, [17, 12, 8, 8, 8, 8, 8])
     per: dict[str, dict] = {}
     for i in issues:
@@ -434,11 +498,12 @@ def write_summary_sheet(ws, issues: list[dict], facts: dict[str, tuple], line, *
         vals = [hid, d["head"], cls, d["error"], d["suspect"], d["notice"],
                 d["error"] + d["suspect"] + d["notice"]]
         for c, v in enumerate(vals, start=1):
-            cell = put(ws, r, c, v, mask=mask and c == 2, keep=keep)
-            cell.border = _BORDER
-        if cls:
-            ws.cell(row=r, column=3).fill = PatternFill("solid", fgColor=CLASS_FILL[cls])
-            ws.cell(row=r, column=3).alignment = Alignment(horizontal="center")
+            attrs = {"border": _BORDER}
+            if c == 3 and cls:
+                attrs.update(fill=PatternFill("solid", fgColor=CLASS_FILL[cls]),
+                             alignment=Alignment(horizontal="center"))
+            put(ws, r, c, v, mask=mask and c == 2, keep=keep,
+                style=(styles, ("summary", cls if c == 3 else None), attrs))
     ws.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_HEADERS))}{max(len(per) + 1, 2)}"
     _print_setup(ws, landscape=False)
 
@@ -449,7 +514,8 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
     from pipeline.rule_texts import MEANINGS
 
     all_rules()
-    for col, w in zip("ABCDEFG", (16, 30, 10, 62, 40, 18, 8)):
+    widths = (16, 30, 10, 62, 40, 18, 8)
+    for col, w in zip("ABCDEFG", widths):
         ws.column_dimensions[col].width = w
     title = put(ws, 1, 1, f"建档立卡数据核查问题清单（{meta['period']}）")
     title.font = Font(bold=True, size=14)
@@ -508,7 +574,7 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
         c = put(ws, r, 1, s)
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=6)
         c.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[r].height = 32
+        _fit_row(ws, r, [(s, sum(widths[:6]))])
 
     r += 2
     put(ws, r, 1, "本村出现的问题类别").font = Font(bold=True, size=12)
@@ -534,6 +600,7 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
             cell = put(ws, r, c, v, mask=mask, keep=keep)
             cell.border = _BORDER
             cell.alignment = _WRAP
+        _fit_row(ws, r, [(ws.cell(row=r, column=c).value, widths[c - 1]) for c in (2, 4, 5, 6)])
         sv = rule.severity if rule else i.get("severity")
         if sv in SEVERITY_FILL:
             ws.cell(row=r, column=3).fill = PatternFill("solid", fgColor=SEVERITY_FILL[sv])
@@ -546,8 +613,10 @@ def write_village(path: Path, meta: dict, issues: list[dict], facts: dict[str, t
     info = wb.active
     info.title = INFO_SHEET
     write_info_sheet(info, meta, issues, mask=mask, keep=keep, monitoring_line=monitoring_line)
-    write_list_sheet(wb.create_sheet(LIST_SHEET), issues, mask=mask, keep=keep)
-    write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), issues, facts, monitoring_line, mask=mask, keep=keep)
+    styles = Styles()
+    write_list_sheet(wb.create_sheet(LIST_SHEET), issues, mask=mask, keep=keep, styles=styles)
+    write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), issues, facts, monitoring_line, mask=mask, keep=keep,
+                        styles=styles)
     wb.properties.title = f"{meta.get('township') or ''}{meta.get('village') or ''} {meta['period']} 问题清单"
     wb.properties.creator = "cardcheck"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -579,7 +648,7 @@ def write_all(con, out_dir: Path, period: str, *, mask_ids: bool = True,
     if not by_village:
         return []
     facts = household_facts(con)
-    keep = household_ids(con) | {i["project_id"] for i in issues if i.get("project_id")}
+    keep = frozenset(household_ids(con) | {i[k] for i in issues for k in ("household_id", "project_id") if i.get(k)})
     paths = village_paths(list(by_village), Path(out_dir) / "villages")
     written = []
     for key in sorted(by_village):
@@ -587,6 +656,6 @@ def write_all(con, out_dir: Path, period: str, *, mask_ids: bool = True,
         county = Counter(_norm(i.get("county")) for i in rows if _norm(i.get("county"))).most_common(1)
         meta = {"county": county[0][0] if county else "", "township": key[0], "village": key[1],
                 "period": period}
-        written.append(write_village(paths[key], meta, rows, facts, mask=mask_ids, keep=frozenset(keep),
+        written.append(write_village(paths[key], meta, rows, facts, mask=mask_ids, keep=keep,
                                      monitoring_line=line))
     return written
