@@ -83,25 +83,19 @@ def present_tables(con) -> set[str]:
     return {r[0] for r in con.execute(parts).fetchall()}
 
 
-def _canon_json(arr):
+def _canon_json(v: str | None) -> str:
     """Canonical JSON (sorted keys, no spaces, UTF-8 kept): 'unchanged evidence' is string equality."""
     import json
 
-    import pyarrow as pa
-
-    out = []
-    for v in arr.to_pylist():
-        if v is None:
-            out.append("{}")
-        else:
-            out.append(json.dumps(json.loads(v), sort_keys=True, ensure_ascii=False, separators=(",", ":")))
-    return pa.array(out, pa.string())
+    if v is None:
+        return "{}"
+    return json.dumps(json.loads(v), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def register_functions(con) -> None:
     ids.register(con)
     try:
-        con.create_function("canon_json", _canon_json, ["VARCHAR"], "VARCHAR", type="arrow",
+        con.create_function("canon_json", _canon_json, ["VARCHAR"], "VARCHAR", type="native",
                             null_handling="special", side_effects=False)
     except Exception as exc:
         if "already" not in str(exc):

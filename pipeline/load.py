@@ -15,6 +15,7 @@ rows to `rejected_rows`.
 from __future__ import annotations
 
 import hashlib
+import csv
 import json
 import os
 import tempfile
@@ -22,7 +23,6 @@ from itertools import zip_longest
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
@@ -70,41 +70,52 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def build_chunk(table: Table, rel: str, sheet: str, date1904: bool, columns: dict[str, int],
-                extras: dict[str, int], rows: list[tuple[int, list]]) -> pa.Table:
-    """Raw text of one sheet's data rows as an Arrow table: canonical columns + meta + _extra."""
+@dataclass
+class Chunk:
+    """One sheet's data rows as raw text in a CSV file: _local, _row, canonical columns…, _extra."""
+    table: str
+    path: str
+    rel: str
+    sheet: str
+    date1904: bool
+
+
+def write_chunk(target: Path, table: Table, rel: str, sheet: str, date1904: bool,
+                columns: dict[str, int], extras: dict[str, int], rows: list[tuple[int, list]]) -> Chunk:
+    """Write the raw text of one sheet's data rows for DuckDB to read (no pyarrow/pandas needed)."""
     n = len(rows)
     cols = list(zip_longest(*[cells for _, cells in rows], fillvalue=""))   # transpose (C speed)
     width = len(cols)
-    names = ["_local", "_file", "_sheet", "_row", "_d1904"]
-    arrays = [pa.array(range(n), pa.int64()), pa.array([rel] * n, pa.string()),
-              pa.array([sheet] * n, pa.string()), pa.array([r for r, _ in rows], pa.int32()),
-              pa.array([date1904] * n, pa.bool_())]
+    empty = [""] * n
+    out = [range(n), [r for r, _ in rows]]
     for c in table.columns:
         i = columns.get(c.name)
-        names.append(c.name)
-        if i is None or i >= width:
-            arrays.append(pa.nulls(n, pa.string()))
-        else:
-            arrays.append(pa.array(text_column(cols[i]), pa.string()))
-    names.append("_extra")
+        out.append(empty if i is None or i >= width else text_column(cols[i]))
     if extras:
         ex = {h: text_column(cols[i]) for h, i in extras.items() if i < width}
-        arrays.append(pa.array([_extra_json(ex, k) for k in range(n)], pa.string()))
+        out.append([_extra_json(ex, k) or "" for k in range(n)])
     else:
-        arrays.append(pa.nulls(n, pa.string()))
-    return pa.Table.from_arrays(arrays, names=names)
+        out.append(empty)
+    with open(target, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        try:
+            w.writerows(zip(*out))
+        except csv.Error:       # a NUL character in a cell: not data, drop it
+            f.seek(0)
+            f.truncate()
+            w.writerows([[v.replace("\x00", "") if isinstance(v, str) else v for v in r] for r in zip(*out)])
+    return Chunk(table.name, str(target), rel, sheet, date1904)
 
 
 @dataclass
 class FileOutcome:
     """Everything one file contributes, computed without a database (so it can run in a worker)."""
     reports: list[FileReport]
-    chunks: list[tuple[str, object]]          # (table name, pa.Table or a parquet path)
+    chunks: list[Chunk]
     rejected: list[tuple]                     # rows of sheets that were not loaded
 
 
-def read_one(path: Path, rel: str, kind: str | None) -> FileOutcome:
+def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0) -> FileOutcome:
     digest = sha256_file(path) if path.is_file() else ""
     try:
         sheets = read_file(path)
@@ -148,24 +159,16 @@ def read_one(path: Path, rel: str, kind: str | None) -> FileOutcome:
         rep.extra_columns = list(lay.extras)
         rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
         if data:
-            out.chunks.append((lay.kind, build_chunk(TABLES[lay.kind], rel, sheet.name, sheet.date1904,
-                                                     lay.columns, lay.extras, data)))
+            target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):03d}.csv"
+            out.chunks.append(write_chunk(target, TABLES[lay.kind], rel, sheet.name, sheet.date1904,
+                                          lay.columns, lay.extras, data))
     return out
 
 
 def _worker(args) -> FileOutcome:
-    """Pool worker: read one file, write its chunks as parquet files (cheap to hand back)."""
-    import pyarrow.parquet as pq
-
+    """Pool worker: read one file; its chunks are CSV files in the shared temporary folder."""
     path, rel, kind, tmpdir, index = args
-    out = read_one(Path(path), rel, kind)
-    chunks = []
-    for k, (table, tbl) in enumerate(out.chunks):
-        target = Path(tmpdir) / f"{index:05d}_{k:03d}.parquet"
-        pq.write_table(tbl, target, compression="none")
-        chunks.append((table, str(target)))
-    out.chunks = chunks
-    return out
+    return read_one(Path(path), rel, kind, tmpdir, index)
 
 
 PARALLEL_MIN_BYTES = 8 * 1024**2      # below this, a worker pool's start-up costs more than it saves
@@ -178,19 +181,28 @@ class Stager:
         self.con = con
         self.kinds: set[str] = set()
 
-    def add(self, table_name: str, chunk, file_index: int, offset: int) -> None:
+    def add(self, chunk: Chunk, file_index: int, offset: int) -> None:
+        table = TABLES[chunk.table]
         base = (file_index << 32) + offset
-        if isinstance(chunk, str):
-            rel = self.con.sql(f"SELECT * FROM read_parquet('{chunk}')")
-        else:
-            rel = self.con.from_arrow(chunk)      # (register() would import pandas: slow start-up)
-        rel = rel.select(f"_local + {base} AS _seq, * EXCLUDE (_local)")
-        name = f"_stage_{table_name}"
-        if table_name not in self.kinds:
+        names = ["_local", "_row", *table.names, "_extra"]
+        cols = "{" + ", ".join(f"'{n}': '{'BIGINT' if n in ('_local', '_row') else 'VARCHAR'}'"
+                               for n in names) + "}"
+        rel = self.con.sql(
+            f"SELECT _local + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
+            f"CAST(_row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
+            + ", ".join(f'"{n}"' for n in table.names) + ", nullif(_extra, '') AS _extra "
+            f"FROM read_csv({_lit(chunk.path)}, header = false, columns = {cols}, delim = ',', "
+            f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
+        name = f"_stage_{chunk.table}"
+        if chunk.table not in self.kinds:
             rel.create(name)
-            self.kinds.add(table_name)
+            self.kinds.add(chunk.table)
         else:
             rel.insert_into(name)
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
 
 
 def _extra_json(extras: dict[str, list[str]], k: int) -> str | None:
@@ -239,11 +251,13 @@ def finalize_kind(con, table: Table) -> None:
     """Normalise the staged rows of one kind, reject, dedupe, findings, insert canonical rows."""
     t = table.name
     stage = f'"_stage_{t}"'
-    typed = N.select_list(table, date1904="s._d1904", prefix="s.")
+    prep = N.prep_list(table, prefix="s.")
+    typed = N.select_list(table, date1904="p._d1904", prefix="p.")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _norm AS
-        SELECT s._seq, s._file, s._sheet, s._row, s._extra, {typed}
-        FROM {stage} s""")
+        SELECT p._seq, p._file, p._sheet, p._row, p._extra, {typed}
+        FROM (SELECT s._seq, s._file, s._sheet, s._row, s._extra, s._d1904, {prep}
+              FROM {stage} s) p""")
     canon = ", ".join(f'"{c}"' for c in table.names)
     key_null = " AND ".join(f'"{k}" IS NULL' for k in table.keys)
     unique = table.unique_key
@@ -330,12 +344,12 @@ def _sheet_rows(sheet: Sheet, start: int, header_norm: list[str]):
     return data, skipped
 
 
-def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str | None):
+def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool):
     """(index, rel, FileOutcome) for every file, in file order; in a 2-process pool for big drops."""
     rels = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in files]
-    if tmpdir is None:
+    if not parallel:
         for i, (p, rel) in enumerate(zip(files, rels)):
-            yield i, rel, read_one(p, rel, kind)
+            yield i, rel, read_one(p, rel, kind, tmpdir, i)
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -359,14 +373,15 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
         parallel = len(files) > 1 and (os.cpu_count() or 1) > 1 and \
             sum(p.stat().st_size for p in files if p.is_file()) >= PARALLEL_MIN_BYTES
     with tempfile.TemporaryDirectory(prefix="cardcheck-") as tmp:
-        for i, rel, out in _outcomes(files, root, kind, tmp if parallel else None):
+        for i, rel, out in _outcomes(files, root, kind, tmp, parallel):
             reports.extend(out.reports)
             if out.rejected:
                 con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected)
             offset = 0
-            for table_name, chunk in out.chunks:
-                stager.add(table_name, chunk, i, offset)
+            for chunk in out.chunks:
+                stager.add(chunk, i, offset)
                 offset += 1 << 24
+                os.unlink(chunk.path)
             if progress:
                 progress(rel)
     for t in TABLES.values():

@@ -23,40 +23,49 @@ MACROS = [
     # text: strip zero-width characters everywhere, trim surrounding whitespace (U+3000 included)
     f"""CREATE OR REPLACE MACRO cc_text(s) AS
         nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[{ZW}]', '', 'g'), '{WS}'), '')""",
-    # full-width ASCII -> ASCII (enum values, numbers, dates, codes)
-    f"""CREATE OR REPLACE MACRO cc_ascii(s) AS
-        CASE WHEN regexp_matches(cc_text(s), '[\uFF01-\uFF5E]')
-             THEN translate(cc_text(s), '{FW_ASCII.replace("'", "''")}', '{ASCII.replace("'", "''")}')
-             ELSE cc_text(s) END""",
+    # full-width ASCII -> ASCII, on cleaned text (enum values, numbers, dates, codes)
+    f"""CREATE OR REPLACE MACRO cc_fold(t) AS
+        CASE WHEN regexp_matches(t, '[\uFF01-\uFF5E]')
+             THEN translate(t, '{FW_ASCII.replace("'", "''")}', '{ASCII.replace("'", "''")}')
+             ELSE t END""",
+    "CREATE OR REPLACE MACRO cc_ascii(s) AS cc_fold(cc_text(s))",
+    # The *_a macros take cleaned, folded text `a` (= cc_ascii of the raw value), so that the
+    # loader cleans every cell once; cc_id(s), cc_num(s)… are the same on raw text.
     # ID numbers: also inner spaces, a leading apostrophe, full-width digits, lower-case x.
     # Scientific notation (a rounded numeric ID) is kept as Excel displays it (upper-case E).
-    f"""CREATE OR REPLACE MACRO cc_id(s) AS nullif(
-        regexp_replace(upper(regexp_replace(regexp_replace(cc_ascii(s), '[{WS}]', '', 'g'),
-                                            '^[''‘’`]+', '')),
+    f"""CREATE OR REPLACE MACRO cc_id_a(a) AS nullif(
+        regexp_replace(upper(regexp_replace(regexp_replace(a, '[{WS}]', '', 'g'), '^[''‘’`]+', '')),
                        'E\\+?([0-9]+)$', 'E+\\1'), '')""",
+    "CREATE OR REPLACE MACRO cc_id(s) AS cc_id_a(cc_ascii(s))",
     # code columns (户编号, phone): digits from numeric cells arrive without '.0' from the reader;
     # a CSV written from a numeric cell may still carry '.0'
-    """CREATE OR REPLACE MACRO cc_code(s) AS
-        regexp_replace(regexp_replace(cc_ascii(s), '^[''‘’`]+', ''), '^([0-9]+)\\.0+$', '\\1')""",
+    """CREATE OR REPLACE MACRO cc_code_a(a) AS
+        regexp_replace(regexp_replace(a, '^[''‘’`]+', ''), '^([0-9]+)\\.0+$', '\\1')""",
+    "CREATE OR REPLACE MACRO cc_code(s) AS cc_code_a(cc_ascii(s))",
     # numbers: thousands separators, ¥/￥/元 removed
-    """CREATE OR REPLACE MACRO cc_numtext(s) AS
-        regexp_replace(regexp_replace(cc_ascii(s), '[,，¥￥元\\s]', '', 'g'), '^\\+', '')""",
-    """CREATE OR REPLACE MACRO cc_num(s) AS
-        CASE WHEN regexp_full_match(cc_numtext(s), '-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?')
-             THEN TRY_CAST(cc_numtext(s) AS DOUBLE) END""",
+    """CREATE OR REPLACE MACRO cc_numtext_a(a) AS
+        regexp_replace(regexp_replace(a, '[,，¥￥元\\s]', '', 'g'), '^\\+', '')""",
+    """CREATE OR REPLACE MACRO cc_num_n(n) AS
+        CASE WHEN regexp_full_match(n, '-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?')
+             THEN TRY_CAST(n AS DOUBLE) END""",
+    "CREATE OR REPLACE MACRO cc_num_a(a) AS cc_num_n(cc_numtext_a(a))",
+    "CREATE OR REPLACE MACRO cc_num(s) AS cc_num_a(cc_ascii(s))",
     # integers: also a trailing 人, 户, 个月, 月 or 年; must be a whole number
-    """CREATE OR REPLACE MACRO cc_int(s) AS
-        CASE WHEN regexp_full_match(regexp_replace(cc_numtext(s), '(人|户|个月|月|年)$', ''),
-                                    '-?[0-9]+(\\.0+)?')
-             THEN TRY_CAST(TRY_CAST(regexp_replace(cc_numtext(s), '(人|户|个月|月|年)$', '') AS DOUBLE) AS BIGINT) END""",
+    """CREATE OR REPLACE MACRO cc_int_n(n) AS
+        CASE WHEN regexp_full_match(n, '-?[0-9]+(\\.0+)?') THEN TRY_CAST(TRY_CAST(n AS DOUBLE) AS BIGINT) END""",
+    "CREATE OR REPLACE MACRO cc_int_a(a) AS cc_int_n(regexp_replace(cc_numtext_a(a), '(人|户|个月|月|年)$', ''))",
+    "CREATE OR REPLACE MACRO cc_int(s) AS cc_int_a(cc_ascii(s))",
     # yes/no
-    """CREATE OR REPLACE MACRO cc_bool(s) AS
-        CASE WHEN upper(cc_ascii(s)) IN ('是', 'Y', '√', '1', '有', 'TRUE') THEN true
-             WHEN upper(cc_ascii(s)) IN ('否', 'N', '×', '0', '无', 'FALSE') THEN false END""",
+    """CREATE OR REPLACE MACRO cc_bool_u(u) AS
+        CASE WHEN u IN ('是', 'Y', '√', '1', '有', 'TRUE') THEN true
+             WHEN u IN ('否', 'N', '×', '0', '无', 'FALSE') THEN false END""",
+    "CREATE OR REPLACE MACRO cc_bool_a(a) AS cc_bool_u(upper(a))",
+    "CREATE OR REPLACE MACRO cc_bool(s) AS cc_bool_a(cc_ascii(s))",
     # dates (inputs.md "Dates"): yyyymmdd, Excel serials (1900 or 1904 system), y-m-d with - / . ,
     # 年月日, month precision (YYYY年M月, YYYY-MM) = first day; a trailing 00:00:00 is ignored
-    """CREATE OR REPLACE MACRO cc_datetext(s) AS
-        regexp_replace(cc_ascii(s), '[ T]00:00(:00(\\.0+)?)?$', '')""",
+    """CREATE OR REPLACE MACRO cc_datetext_a(a) AS
+        regexp_replace(a, '[ T]00:00(:00(\\.0+)?)?$', '')""",
+    "CREATE OR REPLACE MACRO cc_datetext(s) AS cc_datetext_a(cc_ascii(s))",
     """CREATE OR REPLACE MACRO cc_ymd(y, m, d) AS
         CASE WHEN TRY_CAST(y AS INTEGER) BETWEEN 1 AND 9999 AND TRY_CAST(m AS INTEGER) BETWEEN 1 AND 12
                   AND TRY_CAST(d AS INTEGER) BETWEEN 1 AND 31
@@ -85,7 +94,8 @@ MACROS = [
             WHEN regexp_full_match(t, '[0-9]{4}-[0-9]{1,2}')
                 THEN cc_ymd(regexp_extract(t, '^([0-9]{4})', 1), regexp_extract(t, '-([0-9]{1,2})$', 1), '1')
             END""",
-    "CREATE OR REPLACE MACRO cc_date(s, is1904) AS cc_date_t(cc_datetext(s), is1904)",
+    "CREATE OR REPLACE MACRO cc_date_a(a, is1904) AS cc_date_t(cc_datetext_a(a), is1904)",
+    "CREATE OR REPLACE MACRO cc_date(s, is1904) AS cc_date_a(cc_ascii(s), is1904)",
 ]
 
 
@@ -98,28 +108,36 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def typed_expr(c: Col, raw: str, date1904: str = "false") -> str:
-    """SQL expression turning the raw text column `raw` into the canonical value of `c`."""
+def prep_expr(c: Col, raw: str) -> str:
+    """First layer: clean the raw text once (text columns) and fold full-width ASCII (others)."""
+    return f"cc_text({raw})" if c.type == "text" else f"cc_ascii({raw})"
+
+
+def typed_expr(c: Col, raw: str, date1904: str = "false", *, prepared: bool = False) -> str:
+    """SQL expression turning the text column `raw` into the canonical value of `c`.
+
+    With prepared=True, `raw` already holds prep_expr() of the cell (cleaned once)."""
+    a = raw if prepared else (f"cc_text({raw})" if c.type == "text" else f"cc_ascii({raw})")
     if c.type == "text":
-        return f"cc_text({raw})"
+        return a
     if c.type == "id":
-        return f"cc_id({raw})"
+        return f"cc_id_a({a})"
     if c.type == "code":
-        return f"cc_code({raw})"
-    if c.type == "num":
-        e = f"cc_num({raw})"
-    elif c.type == "int":
-        e = f"cc_int({raw})"
-    elif c.type == "bool":
-        return f"cc_bool({raw})"
-    elif c.type == "date":
-        return f"cc_date({raw}, {date1904})"
-    elif c.type == "enum":
+        return f"cc_code_a({a})"
+    if c.type == "bool":
+        return f"cc_bool_a({a})"
+    if c.type == "date":
+        return f"cc_date_a({a}, {date1904})"
+    if c.type == "enum":
         dom = ", ".join(_q(v) for v in c.domain)
-        e = f"CASE WHEN cc_ascii({raw}) IN ({dom}) THEN cc_ascii({raw}) END"
+        e = f"CASE WHEN {a} IN ({dom}) THEN {a} END"
         if c.empty_as:
-            e = f"CASE WHEN cc_text({raw}) IS NULL THEN {_q(c.empty_as)} ELSE {e} END"
+            e = f"CASE WHEN {a} IS NULL THEN {_q(c.empty_as)} ELSE {e} END"
         return e
+    if c.type == "num":
+        e = f"cc_num_a({a})"
+    elif c.type == "int":
+        e = f"cc_int_a({a})"
     else:
         raise ValueError(c.type)
     conds = []
@@ -147,6 +165,12 @@ def raw_present_typed_null(c: Col, raw: str, typed: str) -> str | None:
 
 
 def select_list(table: Table, date1904: str = "false", prefix: str = "") -> str:
+    """Typed SELECT expressions over a relation whose columns already hold prep_expr() values."""
     return ",\n       ".join(
-        f'{typed_expr(c, prefix + chr(34) + c.name + chr(34), date1904)} AS "{c.name}"'
+        f'{typed_expr(c, prefix + chr(34) + c.name + chr(34), date1904, prepared=True)} AS "{c.name}"'
         for c in table.columns)
+
+
+def prep_list(table: Table, prefix: str = "") -> str:
+    return ",\n       ".join(
+        f'{prep_expr(c, prefix + chr(34) + c.name + chr(34))} AS "{c.name}"' for c in table.columns)

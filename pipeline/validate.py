@@ -59,13 +59,6 @@ def default_period(today: dt.date | None = None) -> str:
     return f"{today.year:04d}-{today.month:02d}"
 
 
-# issue -> the row it cites: the person's row, else the household's first row, else the key's row
-_LOCATE = {
-    "members": "SELECT _sheet, _row FROM members WHERE household_id IS NOT DISTINCT FROM $hh "
-               "AND ($id IS NULL OR id_number = $id) ORDER BY _row LIMIT 1",
-}
-
-
 def _locate_sql(kind: str) -> str:
     key = {
         "members": ("household_id", "id_number"),
@@ -145,18 +138,21 @@ def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
     # other issues: the person's row, else the household's first row, else the key's row
     t = rep.kind
     hh_col, key_col = _locate_sql(t)
-    cond = []
-    if hh_col:
-        cond.append(f"(i.household_id IS NULL OR t.{hh_col} = i.household_id)")
-    if key_col:
-        cond.append(f"(coalesce(i.id_number, i.helper_id_number, i.project_id) IS NULL "
-                    f"OR t.{key_col} = coalesce(i.id_number, i.helper_id_number, i.project_id))")
-    where = " AND ".join(cond) or "true"
+    hh = f't."{hh_col}"' if hh_col else "NULL"
+    key = f't."{key_col}"' if key_col else "NULL"
     rows = con.execute(f"""
+        WITH r AS (SELECT {hh} AS hh, {key} AS k, _sheet, _row FROM "{t}" t),
+        hk AS (SELECT hh, k, min(_row) AS row, arg_min(_sheet, _row) AS sheet FROM r GROUP BY hh, k),
+        h AS (SELECT hh, min(_row) AS row, arg_min(_sheet, _row) AS sheet FROM r GROUP BY hh),
+        kk AS (SELECT k, min(_row) AS row, arg_min(_sheet, _row) AS sheet FROM r GROUP BY k),
+        i AS (SELECT *, coalesce(id_number, helper_id_number, project_id) AS pk FROM issues_current
+              WHERE rule_id NOT LIKE 'SCH-%')
         SELECT i.rule_id, i.rule_name, i.severity, i.field, i.value, i.message,
-               (SELECT min_by(t._sheet, t._row) FROM "{t}" t WHERE {where}) AS sheet,
-               (SELECT min(t._row) FROM "{t}" t WHERE {where}) AS row
-        FROM issues_current i WHERE i.rule_id NOT LIKE 'SCH-%'
+               coalesce(hk.sheet, h.sheet, kk.sheet) AS sheet, coalesce(hk.row, h.row, kk.row) AS row
+        FROM i
+        LEFT JOIN hk ON hk.hh = i.household_id AND hk.k = i.pk
+        LEFT JOIN h ON h.hh = i.household_id
+        LEFT JOIN kk ON kk.k = i.pk
         ORDER BY row NULLS LAST, i.rule_id""").fetchall()
     for rule_id, name, sev, fld, value, msg, sheet, row in rows:
         res.findings.append(Finding(str(path), sheet or None, row, headers.get(fld, fld) if fld else None,

@@ -56,28 +56,21 @@ def make_id(region: str, birth: dt.date, seq: int, male: bool) -> str:
 
 def register(con) -> None:
     """Create the `region_codes` table and the `id_check_digit(VARCHAR)` function in a DuckDB connection."""
-    import pyarrow as pa
-
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "region_codes" not in tables:
-        codes = pa.table({"code": pa.array(region_codes(), pa.string())})
-        con.from_arrow(codes).create("region_codes")
+        con.execute("CREATE TABLE region_codes AS SELECT unnest(?::VARCHAR[]) AS code", [list(region_codes())])
     try:
-        con.create_function("id_check_digit", _check_digits, ["VARCHAR"], "VARCHAR",
-                            type="arrow", null_handling="special", side_effects=False)
+        # a native (per value) function: no pyarrow/pandas import on the validate path; it is
+        # called once per distinct ID (v_id)
+        con.create_function("id_check_digit", _check_digit_or_null, ["VARCHAR"], "VARCHAR",
+                            type="native", null_handling="special", side_effects=False)
     except Exception as exc:  # already registered on this connection
         if "already" not in str(exc):
             raise
 
 
-def _check_digits(arr):
-    """Vectorised (Arrow) check-digit function: NULL for anything that is not 17+ digits."""
-    import pyarrow as pa
-
-    out = []
-    for v in arr.to_pylist():
-        if v is None or len(v) < 17 or not v[:17].isdigit() or not v[:17].isascii():
-            out.append(None)
-        else:
-            out.append(check_digit(v[:17]))
-    return pa.array(out, pa.string())
+def _check_digit_or_null(v: str | None) -> str | None:
+    """Check digit of the first 17 characters, or NULL when they are not 17 ASCII digits."""
+    if v is None or len(v) < 17 or not v[:17].isdigit() or not v[:17].isascii():
+        return None
+    return check_digit(v[:17])
