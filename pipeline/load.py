@@ -78,6 +78,7 @@ class Chunk:
     rel: str
     sheet: str
     date1904: bool
+    extras: list[str] = field(default_factory=list)   # headers of the extra columns x0, x1, …
 
 
 def write_chunk(target: Path, table: Table, rel: str, sheet: str, date1904: bool,
@@ -91,11 +92,9 @@ def write_chunk(target: Path, table: Table, rel: str, sheet: str, date1904: bool
     for c in table.columns:
         i = columns.get(c.name)
         out.append(empty if i is None or i >= width else text_column(cols[i]))
-    if extras:
-        ex = {h: text_column(cols[i]) for h, i in extras.items() if i < width}
-        out.append([_extra_json(ex, k) or "" for k in range(n)])
-    else:
-        out.append(empty)
+    kept = [h for h, i in extras.items() if i < width]
+    for h in kept:
+        out.append(text_column(cols[extras[h]]))
     with open(target, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         try:
@@ -104,7 +103,7 @@ def write_chunk(target: Path, table: Table, rel: str, sheet: str, date1904: bool
             f.seek(0)
             f.truncate()
             w.writerows([[v.replace("\x00", "") if isinstance(v, str) else v for v in r] for r in zip(*out)])
-    return Chunk(table.name, str(target), rel, sheet, date1904)
+    return Chunk(table.name, str(target), rel, sheet, date1904, kept)
 
 
 @dataclass
@@ -182,32 +181,50 @@ class Stager:
         self.kinds: set[str] = set()
 
     def add(self, chunk: Chunk, file_index: int, offset: int) -> None:
+        """Stage one chunk: its raw text (for SCH-02 and rejected rows) and its typed values."""
         table = TABLES[chunk.table]
         base = (file_index << 32) + offset
-        names = ["_local", "_row", *table.names, "_extra"]
+        xs = [f"x{i}" for i in range(len(chunk.extras))]
+        names = ["_local", "_row", *table.names, *xs]
         cols = "{" + ", ".join(f"'{n}': '{'BIGINT' if n in ('_local', '_row') else 'VARCHAR'}'"
                                for n in names) + "}"
-        rel = self.con.sql(
+        if xs:
+            entries = ", ".join(f"{{'k': {_lit(h)}, 'v': {x}}}" for h, x in zip(chunk.extras, xs))
+            extra = (f"nullif(CAST(to_json(map_from_entries(list_filter([{entries}], "
+                     f"lambda e: e.v IS NOT NULL AND e.v <> ''))) AS VARCHAR), '{{}}')")
+        else:
+            extra = "CAST(NULL AS VARCHAR)"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _chunk AS "
             f"SELECT _local + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
             f"CAST(_row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
-            + ", ".join(f'"{n}"' for n in table.names) + ", nullif(_extra, '') AS _extra "
+            + ", ".join(f'"{n}"' for n in table.names) + f", {extra} AS _extra "
             f"FROM read_csv({_lit(chunk.path)}, header = false, columns = {cols}, delim = ',', "
             f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
-        name = f"_stage_{chunk.table}"
+        prep = N.prep_list(table, prefix="s.")
+        typed = N.select_list(table, date1904="p._d1904", prefix="p.")
+        raws = "".join(f', s."{c}" AS "raw:{c}"' for c in _raw_kept(table))
+        praws = "".join(f', p."raw:{c}"' for c in _raw_kept(table))
+        norm = (f"SELECT p._seq, p._file, p._sheet, p._row, p._extra, {typed}{praws} "
+                f"FROM (SELECT s._seq, s._file, s._sheet, s._row, s._extra, s._d1904, {prep}{raws} "
+                f"FROM _chunk s) p")
         if chunk.table not in self.kinds:
-            rel.create(name)
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_stage_{chunk.table}" AS SELECT * FROM _chunk')
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{chunk.table}" AS {norm}')
             self.kinds.add(chunk.table)
         else:
-            rel.insert_into(name)
+            self.con.execute(f'INSERT INTO "_stage_{chunk.table}" SELECT * FROM _chunk')
+            self.con.execute(f'INSERT INTO "_norm_{chunk.table}" {norm}')
+
+
+def _raw_kept(table: Table) -> list[str]:
+    """Columns whose raw text stays beside the typed value (SCH-02 needs it, SCH-04 too)."""
+    return [c.name for c in table.columns
+            if c.type not in ("text", "id", "code") or c.name in table.not_null]
 
 
 def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
-
-
-def _extra_json(extras: dict[str, list[str]], k: int) -> str | None:
-    d = {h: col[k] for h, col in extras.items() if col[k]}
-    return json.dumps(d, ensure_ascii=False) if d else None
 
 
 def _raw_json(table: Table, alias: str = "s") -> str:
@@ -251,13 +268,7 @@ def finalize_kind(con, table: Table) -> None:
     """Normalise the staged rows of one kind, reject, dedupe, findings, insert canonical rows."""
     t = table.name
     stage = f'"_stage_{t}"'
-    prep = N.prep_list(table, prefix="s.")
-    typed = N.select_list(table, date1904="p._d1904", prefix="p.")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _norm AS
-        SELECT p._seq, p._file, p._sheet, p._row, p._extra, {typed}
-        FROM (SELECT s._seq, s._file, s._sheet, s._row, s._extra, s._d1904, {prep}
-              FROM {stage} s) p""")
+    con.execute(f'ALTER TABLE "_norm_{t}" RENAME TO _norm')
     canon = ", ".join(f'"{c}"' for c in table.names)
     key_null = " AND ".join(f'"{k}" IS NULL' for k in table.keys)
     unique = table.unique_key
@@ -307,13 +318,13 @@ def finalize_kind(con, table: Table) -> None:
     keycols = ", ".join(f"{v} AS {name}" for name, v in k.items())
     parts = []
     for c in table.columns:
-        fails = N.raw_present_typed_null(c, f's."{c.name}"', f'n."{c.name}"')
+        fails = N.raw_present_typed_null(c, f'n."raw:{c.name}"', f'n."{c.name}"')
         if fails:
-            parts.append(f"SELECT 'SCH-02' AS rule_id, '{c.name}' AS field, s.\"{c.name}\" AS value, s._seq "
-                         f"FROM {stage} s JOIN _norm n USING (_seq) WHERE {fails}")
+            parts.append(f"SELECT 'SCH-02' AS rule_id, '{c.name}' AS field, n.\"raw:{c.name}\" AS value, "
+                         f"n._seq FROM _norm n WHERE {fails}")
         if c.name in table.not_null:
-            parts.append(f"SELECT 'SCH-04' AS rule_id, '{c.name}' AS field, NULL AS value, s._seq FROM {stage} s "
-                         f"WHERE cc_text(s.\"{c.name}\") IS NULL")
+            parts.append(f"SELECT 'SCH-04' AS rule_id, '{c.name}' AS field, NULL AS value, n._seq "
+                         f"FROM _norm n WHERE cc_text(n.\"raw:{c.name}\") IS NULL")
     if parts:
         con.execute(f"""
             INSERT INTO schema_findings
@@ -321,7 +332,8 @@ def finalize_kind(con, table: Table) -> None:
                    n._seq, n._file, n._sheet, n._row
             FROM ({' UNION ALL '.join(parts)}) f
             JOIN _norm n USING (_seq) JOIN _class c USING (_seq)
-            WHERE c.reason IS NULL""")
+            WHERE c.reason IS NULL
+            ORDER BY n._seq""")
     con.execute(f"""
         INSERT INTO schema_findings
         SELECT 'SCH-03', '{t}', NULL, NULL, {keycols},
@@ -329,6 +341,7 @@ def finalize_kind(con, table: Table) -> None:
                n._seq, n._file, n._sheet, n._row
         FROM _norm n JOIN _class c USING (_seq) WHERE c.is_dup""")
     con.execute(f"DROP TABLE {stage}")
+    con.execute("DROP TABLE _norm")
 
 
 def _sheet_rows(sheet: Sheet, start: int, header_norm: list[str]):
@@ -354,7 +367,8 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(len(files), os.cpu_count() or 1, 4)
+    # the main process normalises in DuckDB while the workers parse: leave it a core
+    workers = max(1, min(len(files), (os.cpu_count() or 2) - 1, 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
         args = [(str(p), rel, kind, tmpdir, i) for i, (p, rel) in enumerate(zip(files, rels))]
         for i, out in enumerate(pool.map(_worker, args)):

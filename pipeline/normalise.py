@@ -21,26 +21,36 @@ ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 
 MACROS = [
     # text: strip zero-width characters everywhere, trim surrounding whitespace (U+3000 included)
-    f"""CREATE OR REPLACE MACRO cc_text(s) AS
+    # Fast paths: almost every cell is already clean; one DFA match (~0.07 µs) is much cheaper
+    # than trim/regexp_replace (~0.5 µs), so the slow path runs only for the few that are not.
+    f"""CREATE OR REPLACE MACRO cc_text_slow(s) AS
         nullif(trim(regexp_replace(CAST(s AS VARCHAR), '[{ZW}]', '', 'g'), '{WS}'), '')""",
+    f"""CREATE OR REPLACE MACRO cc_text(s) AS
+        CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[^{ZW}{WS}]*') THEN nullif(CAST(s AS VARCHAR), '')
+             ELSE cc_text_slow(s) END""",
     # full-width ASCII -> ASCII, on cleaned text (enum values, numbers, dates, codes)
     f"""CREATE OR REPLACE MACRO cc_fold(t) AS
         CASE WHEN regexp_matches(t, '[\uFF01-\uFF5E]')
              THEN translate(t, '{FW_ASCII.replace("'", "''")}', '{ASCII.replace("'", "''")}')
              ELSE t END""",
-    "CREATE OR REPLACE MACRO cc_ascii(s) AS cc_fold(cc_text(s))",
+    f"""CREATE OR REPLACE MACRO cc_ascii(s) AS
+        CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '[^{ZW}{WS}\uFF01-\uFF5E]*')
+             THEN nullif(CAST(s AS VARCHAR), '')
+             ELSE cc_fold(cc_text_slow(s)) END""",
     # The *_a macros take cleaned, folded text `a` (= cc_ascii of the raw value), so that the
     # loader cleans every cell once; cc_id(s), cc_num(s)… are the same on raw text.
     # ID numbers: also inner spaces, a leading apostrophe, full-width digits, lower-case x.
     # Scientific notation (a rounded numeric ID) is kept as Excel displays it (upper-case E).
-    f"""CREATE OR REPLACE MACRO cc_id_a(a) AS nullif(
+    f"""CREATE OR REPLACE MACRO cc_id_a(a) AS
+        CASE WHEN regexp_full_match(a, '[0-9]{{17}}[0-9X]') THEN a ELSE nullif(
         regexp_replace(upper(regexp_replace(regexp_replace(a, '[{WS}]', '', 'g'), '^[''‘’`]+', '')),
-                       'E\\+?([0-9]+)$', 'E+\\1'), '')""",
+                       'E\\+?([0-9]+)$', 'E+\\1'), '') END""",
     "CREATE OR REPLACE MACRO cc_id(s) AS cc_id_a(cc_ascii(s))",
     # code columns (户编号, phone): digits from numeric cells arrive without '.0' from the reader;
     # a CSV written from a numeric cell may still carry '.0'
     """CREATE OR REPLACE MACRO cc_code_a(a) AS
-        regexp_replace(regexp_replace(a, '^[''‘’`]+', ''), '^([0-9]+)\\.0+$', '\\1')""",
+        CASE WHEN regexp_full_match(a, '[0-9]+') THEN a
+             ELSE regexp_replace(regexp_replace(a, '^[''‘’`]+', ''), '^([0-9]+)\\.0+$', '\\1') END""",
     "CREATE OR REPLACE MACRO cc_code(s) AS cc_code_a(cc_ascii(s))",
     # numbers: thousands separators, ¥/￥/元 removed
     """CREATE OR REPLACE MACRO cc_numtext_a(a) AS
@@ -48,12 +58,16 @@ MACROS = [
     """CREATE OR REPLACE MACRO cc_num_n(n) AS
         CASE WHEN regexp_full_match(n, '-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?')
              THEN TRY_CAST(n AS DOUBLE) END""",
-    "CREATE OR REPLACE MACRO cc_num_a(a) AS cc_num_n(cc_numtext_a(a))",
+    """CREATE OR REPLACE MACRO cc_num_a(a) AS
+        CASE WHEN regexp_full_match(a, '-?[0-9]{1,15}(\\.[0-9]{1,15})?') THEN TRY_CAST(a AS DOUBLE)
+             ELSE cc_num_n(cc_numtext_a(a)) END""",
     "CREATE OR REPLACE MACRO cc_num(s) AS cc_num_a(cc_ascii(s))",
     # integers: also a trailing 人, 户, 个月, 月 or 年; must be a whole number
     """CREATE OR REPLACE MACRO cc_int_n(n) AS
         CASE WHEN regexp_full_match(n, '-?[0-9]+(\\.0+)?') THEN TRY_CAST(TRY_CAST(n AS DOUBLE) AS BIGINT) END""",
-    "CREATE OR REPLACE MACRO cc_int_a(a) AS cc_int_n(regexp_replace(cc_numtext_a(a), '(人|户|个月|月|年)$', ''))",
+    """CREATE OR REPLACE MACRO cc_int_a(a) AS
+        CASE WHEN regexp_full_match(a, '-?[0-9]{1,15}') THEN TRY_CAST(a AS BIGINT)
+             ELSE cc_int_n(regexp_replace(cc_numtext_a(a), '(人|户|个月|月|年)$', '')) END""",
     "CREATE OR REPLACE MACRO cc_int(s) AS cc_int_a(cc_ascii(s))",
     # yes/no
     """CREATE OR REPLACE MACRO cc_bool_u(u) AS
@@ -94,7 +108,10 @@ MACROS = [
             WHEN regexp_full_match(t, '[0-9]{4}-[0-9]{1,2}')
                 THEN cc_ymd(regexp_extract(t, '^([0-9]{4})', 1), regexp_extract(t, '-([0-9]{1,2})$', 1), '1')
             END""",
-    "CREATE OR REPLACE MACRO cc_date_a(a, is1904) AS cc_date_t(cc_datetext_a(a), is1904)",
+    """CREATE OR REPLACE MACRO cc_date_a(a, is1904) AS
+        CASE WHEN regexp_full_match(a, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND a >= '1000'
+             THEN TRY_CAST(a AS DATE)
+             ELSE cc_date_t(cc_datetext_a(a), is1904) END""",
     "CREATE OR REPLACE MACRO cc_date(s, is1904) AS cc_date_a(cc_ascii(s), is1904)",
 ]
 

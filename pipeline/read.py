@@ -96,8 +96,13 @@ def row_text(row) -> list[str]:
 
 def text_column(values) -> list[str]:
     """Raw cell values of one column as text (a C-speed pass when they already are strings)."""
-    if all(type(v) is str for v in values):
+    types = set(map(type, values))
+    if types == {str}:
         return values if isinstance(values, list) else list(values)
+    if types <= {str, float}:
+        # the common mixed case (numeric cells): integers up to 15 digits are exact
+        return [v if type(v) is str else
+                (str(int(v)) if v.is_integer() and -1e15 < v < 1e15 else cell_text(v)) for v in values]
     return [v if type(v) is str else cell_text(v) for v in values]
 
 

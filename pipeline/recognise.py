@@ -138,7 +138,7 @@ def is_skip_row(row: list[str], header_norm: list[str] | None = None) -> str | N
     s = first.strip(" \t\r\n\u3000\u00a0\u200b\ufeff")
     if s.startswith(SKIP_PREFIXES):
         return "total"
-    if header_norm is not None and header_norm and norm_header(s) in header_norm:
+    if header_norm is not None and header_norm and not s[0].isdigit() and norm_header(s) in header_norm:
         # cheap pre-check above: only a row whose first cell is a header name can repeat the header
         n = [norm_header(c) for c in row_text(row)]
         while n and not n[-1]:
