@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-province check-workbooks check-report clean venv
+.PHONY: demo test bench bench-province check-workbooks check-report clean venv
 
 venv: $(STAMP)
 
@@ -29,6 +29,12 @@ bench: $(STAMP)
 ## check-workbooks: open every demo village workbook headless in LibreOffice
 check-workbooks: $(STAMP)
 	bash bench/check_workbooks.sh
+
+## check-report: render the latest demo summary.html in headless Chromium and take a screenshot
+check-report: $(STAMP)
+	@test -f reports/2026-10/summary.html || $(MAKE) demo
+	bash bench/check_report.sh reports/2026-10/summary.html reports/2026-10/summary.png
+	@echo "screenshot: reports/2026-10/summary.png"
 
 clean:
 	rm -rf $(VENV) reports/* data/clean/* data/raw/demo bench/out .pytest_cache
