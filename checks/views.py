@@ -15,6 +15,13 @@ from checks.catalogue import view
 from schemas.tables import AGENCY
 
 
+def agency_rows(table: str, extra: str = "") -> str:
+    """SQL: the rows of an agency table whose person ID is valid, with `id18`, its matching form
+    (rules.md "Matched"). `extra` adds select expressions over the table alias `x`."""
+    return (f"SELECT x.*, a.id18{', ' + extra if extra else ''} FROM {table} x "
+            f"JOIN v_agency a ON a.agency = '{table}' AND a._rid = x._rid WHERE a.id_valid")
+
+
 def _agency_ids() -> str:
     parts = []
     for t in AGENCY:

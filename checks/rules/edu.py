@@ -5,16 +5,12 @@ the birth date, never the age on R (it must stay equal across periods). Educatio
 are linked to members on the 18-digit matching form of valid IDs (v_agency.id18).
 """
 from checks.catalogue import rule, view
+from checks.views import agency_rows
 
 _PERSON = "m.household_id, m.id_number, m.name AS person_name, m.county, m.township, m.village"
 
 # education rows whose ID is valid, with the matching form of the ID
-view("v_edu_rows", r"""
-SELECT e.*, a.id18
-FROM education e
-JOIN v_agency a ON a.agency = 'education' AND a._rid = e._rid
-WHERE a.id_valid
-""")
+view("v_edu_rows", agency_rows("education"))
 
 rule(
     "EDU-01", "适龄儿童失学辍学", "error", key="person", needs=["members"],

@@ -4,14 +4,10 @@ Housing rows are linked to members on the 18-digit matching form of valid IDs:
 the housing row's head ID (v_agency.id18) against v_members.id18 (valid IDs only).
 """
 from checks.catalogue import rule, view
+from checks.views import agency_rows
 
 # housing rows whose head ID is valid, with the matching form of the ID
-view("v_hou_rows", r"""
-SELECT hr.*, a.id18
-FROM housing hr
-JOIN v_agency a ON a.agency = 'housing' AND a._rid = hr._rid
-WHERE a.id_valid
-""")
+view("v_hou_rows", agency_rows("housing"))
 
 # every (household, housing row) pair where the row's head ID matches a member of the household
 view("v_hou_matched", r"""

@@ -5,31 +5,22 @@ Agency rows are linked to members on the 18-digit matching form of valid IDs
 MED-02..06), but MED-01 fires for such a member when the registry flag is 否.
 """
 from checks.catalogue import rule, view
+from checks.views import agency_rows
 
 _PERSON = "m.household_id, m.id_number, m.name AS person_name, m.county, m.township, m.village"
 _GROUP = "m._rid, m.household_id, m.id_number, m.name, m.county, m.township, m.village"
 
 # medical-insurance rows whose ID is valid, with the matching form of the ID
-view("v_med_rows", r"""
-SELECT mi.*, a.id18
-FROM medical_insurance mi
-JOIN v_agency a ON a.agency = 'medical_insurance' AND a._rid = mi._rid
-WHERE a.id_valid
-""")
+view("v_med_rows", agency_rows("medical_insurance"))
 
 # disability rows whose ID is valid, with the matching form of the ID and the codes
 # that the card number must carry (char 19 = category, char 20 = grade)
-view("v_med_dis_rows", r"""
-SELECT d.*, a.id18,
-       CASE d.category WHEN '视力' THEN '1' WHEN '听力' THEN '2' WHEN '言语' THEN '3'
+view("v_med_dis_rows", agency_rows("disability", """
+       CASE x.category WHEN '视力' THEN '1' WHEN '听力' THEN '2' WHEN '言语' THEN '3'
                        WHEN '肢体' THEN '4' WHEN '智力' THEN '5' WHEN '精神' THEN '6'
                        WHEN '多重' THEN '7' END AS category_code,
-       CASE d.grade WHEN '一级' THEN '1' WHEN '二级' THEN '2' WHEN '三级' THEN '3'
-                    WHEN '四级' THEN '4' END AS grade_code
-FROM disability d
-JOIN v_agency a ON a.agency = 'disability' AND a._rid = d._rid
-WHERE a.id_valid
-""")
+       CASE x.grade WHEN '一级' THEN '1' WHEN '二级' THEN '2' WHEN '三级' THEN '3'
+                    WHEN '四级' THEN '4' END AS grade_code"""))
 
 # the statuses of each person's medical rows for R's year
 _MED_YEAR = r"""
