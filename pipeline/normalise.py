@@ -13,7 +13,7 @@ from __future__ import annotations
 from schemas.tables import Col, Table
 
 ZW = "\u200b\u200c\u200d\u2060\ufeff"           # zero-width characters
-WS = " \t\r\n\u3000\u00a0\u000b\u000c"          # whitespace trimmed around values
+WS = " \t\r\n\u3000\u00a0\u000b\u000c\u0085\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"  # whitespace trimmed around values
 FW_DIGITS = "０１２３４５６７８９"
 # full-width ASCII block FF01..FF5E -> 21..7E (NFKC for the characters that matter here)
 FW_ASCII = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
@@ -48,15 +48,16 @@ MACROS = [
     "CREATE OR REPLACE MACRO cc_id(s) AS cc_id_a(cc_ascii(s))",
     # code columns (户编号, phone): digits from numeric cells arrive without '.0' from the reader;
     # a CSV written from a numeric cell may still carry '.0'
-    """CREATE OR REPLACE MACRO cc_code_a(a) AS
+    f"""CREATE OR REPLACE MACRO cc_code_a(a) AS
         CASE WHEN regexp_full_match(a, '[0-9]+') THEN a
-             ELSE regexp_replace(regexp_replace(a, '^[''‘’`]+', ''), '^([0-9]+)\\.0+$', '\\1') END""",
+             ELSE nullif(regexp_replace(regexp_replace(a, '^[{WS}''‘’`]+', ''), '^([0-9]+)\\.0+$', '\\1'), '') END""",
     "CREATE OR REPLACE MACRO cc_code(s) AS cc_code_a(cc_ascii(s))",
     # numbers: thousands separators, ¥/￥/元 removed
     """CREATE OR REPLACE MACRO cc_numtext_a(a) AS
         regexp_replace(regexp_replace(a, '[,，¥￥元\\s]', '', 'g'), '^\\+', '')""",
     """CREATE OR REPLACE MACRO cc_num_n(n) AS
         CASE WHEN regexp_full_match(n, '-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?')
+                  AND isfinite(TRY_CAST(n AS DOUBLE))
              THEN TRY_CAST(n AS DOUBLE) END""",
     """CREATE OR REPLACE MACRO cc_num_a(a) AS
         CASE WHEN regexp_full_match(a, '-?[0-9]{1,15}(\\.[0-9]{1,15})?') THEN TRY_CAST(a AS DOUBLE)
@@ -87,14 +88,15 @@ MACROS = [
     """CREATE OR REPLACE MACRO cc_date_t(t, is1904) AS
         CASE
             WHEN t IS NULL THEN NULL
-            WHEN regexp_full_match(t, '[0-9]{8}') AND CAST(t AS BIGINT) BETWEEN 19000101 AND 29991231
+            WHEN regexp_full_match(t, '[0-9]{8}') AND TRY_CAST(t AS BIGINT) BETWEEN 19000101 AND 29991231
                 THEN cc_ymd(substr(t, 1, 4), substr(t, 5, 2), substr(t, 7, 2))
             WHEN regexp_full_match(t, '[0-9]+(\\.0+)?') AND TRY_CAST(TRY_CAST(t AS DOUBLE) AS BIGINT) BETWEEN 1 AND 2958465
                 THEN CASE
-                    WHEN is1904 THEN DATE '1904-01-01' + CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
-                    WHEN CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) < 60 THEN DATE '1899-12-31' + CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
-                    WHEN CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) = 60 THEN NULL
-                    ELSE DATE '1899-12-30' + CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) END
+                    WHEN is1904 THEN CASE WHEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) <= 2957003
+                                          THEN DATE '1904-01-01' + TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) END
+                    WHEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) < 60 THEN DATE '1899-12-31' + TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER)
+                    WHEN TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) = 60 THEN NULL
+                    ELSE DATE '1899-12-30' + TRY_CAST(TRY_CAST(t AS DOUBLE) AS INTEGER) END
             WHEN regexp_full_match(t, '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}|[0-9]{4}\\.[0-9]{1,2}\\.[0-9]{1,2}')
                 THEN cc_ymd(regexp_extract(t, '^([0-9]{4})', 1),
                             regexp_extract(t, '^[0-9]{4}[-/.]([0-9]{1,2})', 1),
