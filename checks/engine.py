@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from checks import params as P
-from checks.catalogue import VIEWS, Rule, all_rules
+from checks.catalogue import VIEWS, all_rules
 from schemas import ids
 from schemas.tables import TABLES, ddl
 

@@ -83,7 +83,7 @@ def apply(con, schema: str, period: str, skipped_rules: list[str]) -> str | None
         SELECT i.* REPLACE (s.status AS status, s.first_seen AS first_seen), s.flag
         FROM issues_current i JOIN _issue_status s USING (issue_id)""")
     # resolved: in the previous period, gone now, and its rule was evaluated this period
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE issues_resolved AS
         SELECT h.* REPLACE ('resolved' AS status, ? AS period)
         FROM _hist h
@@ -97,10 +97,8 @@ def persist(con, schema: str, period: str, started: str, finished: str, version:
     """Replace this period's history and run record (inside the caller's transaction)."""
     con.execute(f"DELETE FROM {schema}.issue_history WHERE period = ?", [period])
     con.execute(f"DELETE FROM {schema}.runs WHERE period = ?", [period])
-    cols = ", ".join(f'"{c}"' for c in ISSUE_COLUMNS)
     con.execute(f"""INSERT INTO {schema}.issue_history
                     SELECT {", ".join(f'CAST("{c}" AS VARCHAR)' for c in ISSUE_COLUMNS)}, flag
                     FROM issues_current""")
     con.execute(f"INSERT INTO {schema}.runs VALUES (?, ?, ?, 'completed', ?, ?)",
                 [period, started, finished, version, manifest_json])
-    del cols

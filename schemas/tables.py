@@ -11,7 +11,7 @@ cell is read as its digits), int, num, date, bool, enum.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

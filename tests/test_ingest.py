@@ -1,7 +1,6 @@
 """Reading, kind recognition and loading of small hand-made files, one per kind of mess."""
 import csv
 import json
-import zipfile
 from pathlib import Path
 
 import duckdb

@@ -99,7 +99,7 @@ rule(
     # Rows match on id18 (a valid 15-digit ID and its 18-digit form are one person).
     # One issue per (household, person); id_number is the ID as recorded in that
     # household (its 18-digit form when the household holds both forms).
-    sql=rf"""
+    sql=r"""
 WITH v AS (
     SELECT * FROM v_members WHERE id_valid
 ), dup AS (
@@ -114,9 +114,9 @@ SELECT m.household_id, arg_max(m.id_number, length(m.id_number)) AS id_number, m
                    'rows_in_household', count(*),
                    'names', list_sort(list(DISTINCT m.name) FILTER (WHERE m.name IS NOT NULL))) AS evidence,
        concat_ws('；',
-           CASE WHEN count(*) > 1 THEN format('本户重复录入{{}}次', count(*)) END,
-           CASE WHEN d.n_hh > 1 THEN format('同时登记在{{}}户：{{}}', d.n_hh, array_to_string(d.hhs, '、')) END,
-           CASE WHEN d.n_rows > d.n_rows_hh THEN format('另有{{}}条未填户编号的记录', d.n_rows - d.n_rows_hh) END
+           CASE WHEN count(*) > 1 THEN format('本户重复录入{}次', count(*)) END,
+           CASE WHEN d.n_hh > 1 THEN format('同时登记在{}户：{}', d.n_hh, array_to_string(d.hhs, '、')) END,
+           CASE WHEN d.n_rows > d.n_rows_hh THEN format('另有{}条未填户编号的记录', d.n_rows - d.n_rows_hh) END
        ) AS detail,
        min(m.township) AS township, min(m.village) AS village, min(m.county) AS county
 FROM v m JOIN dup d USING (id18)
