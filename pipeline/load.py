@@ -26,8 +26,9 @@ from pathlib import Path
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
-from pipeline.read import ReadError, Sheet, read_file, row_text, text_column
-from pipeline.recognise import is_skip_row, recognise
+from pipeline.read import (CSV_SUFFIXES, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head, read_file,
+                           row_text, text_column)
+from pipeline.recognise import SKIP_PREFIXES, is_skip_row, recognise
 from schemas.headers import norm_header
 from schemas.tables import TABLES, Table
 
@@ -107,15 +108,48 @@ def write_chunk(target: Path, table: Table, rel: str, sheet: str, date1904: bool
 
 
 @dataclass
+class NativeCsv:
+    """A large csv file whose data rows DuckDB parses directly (header found from its head)."""
+    table: str
+    path: str                 # UTF-8 file to read
+    source: str               # the original file (for a fallback to the Python reader)
+    rel: str
+    skip: int                 # physical lines before the first data record
+    width: int                # declared columns (spare ones detect rows wider than expected)
+    columns: dict[str, int]
+    extras: dict[str, int]
+    header_cells: list[str]
+    report_index: int
+
+
+@dataclass
 class FileOutcome:
     """Everything one file contributes, computed without a database (so it can run in a worker)."""
     reports: list[FileReport]
-    chunks: list[Chunk]
+    chunks: list  # Chunk | NativeCsv
     rejected: list[tuple]                     # rows of sheets that were not loaded
 
 
-def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0) -> FileOutcome:
+def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0,
+             native: bool = True) -> FileOutcome:
     digest = sha256_file(path) if path.is_file() else ""
+    if native and path.suffix.lower() in CSV_SUFFIXES and path.is_file() \
+            and path.stat().st_size >= NATIVE_CSV_MIN_BYTES:
+        try:
+            head = csv_head(path, tmpdir)
+        except ReadError as exc:
+            return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[str(exc)])], [], [])
+        lay = recognise(head.sheet, kind)
+        if lay is not None and not lay.problem:
+            rep = FileReport(rel, digest, kind=lay.kind, header_row=head.sheet.row_number(lay.header_index))
+            rep.rows_skipped = lay.header_index + 1
+            rep.extra_columns = list(lay.extras)
+            rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
+            width = max(len(r) for r in head.sheet.rows) + 16
+            return FileOutcome([rep], [NativeCsv(
+                lay.kind, head.utf8_path, str(path), rel, head.line_after[lay.header_index], width,
+                lay.columns, lay.extras, list(head.sheet.rows[lay.header_index]), 0)], [])
+        # not recognised or refused: the Python reader gives every row its reason
     try:
         sheets = read_file(path)
     except ReadError as exc:
@@ -181,26 +215,67 @@ class Stager:
         self.kinds: set[str] = set()
 
     def add(self, chunk: Chunk, file_index: int, offset: int) -> None:
-        """Stage one chunk: its raw text (for SCH-02 and rejected rows) and its typed values."""
+        """Stage one chunk written by the Python reader."""
         table = TABLES[chunk.table]
         base = (file_index << 32) + offset
         xs = [f"x{i}" for i in range(len(chunk.extras))]
         names = ["_local", "_row", *table.names, *xs]
         cols = "{" + ", ".join(f"'{n}': '{'BIGINT' if n in ('_local', '_row') else 'VARCHAR'}'"
                                for n in names) + "}"
-        if xs:
-            entries = ", ".join(f"{{'k': {_lit(h)}, 'v': {x}}}" for h, x in zip(chunk.extras, xs))
-            extra = (f"nullif(CAST(to_json(map_from_entries(list_filter([{entries}], "
-                     f"lambda e: e.v IS NOT NULL AND e.v <> ''))) AS VARCHAR), '{{}}')")
-        else:
-            extra = "CAST(NULL AS VARCHAR)"
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _chunk AS "
             f"SELECT _local + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
             f"CAST(_row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
-            + ", ".join(f'"{n}"' for n in table.names) + f", {extra} AS _extra "
+            + ", ".join(f'"{n}"' for n in table.names)
+            + f", {_extra_sql(list(zip(chunk.extras, xs)))} AS _extra "
             f"FROM read_csv({_lit(chunk.path)}, header = false, columns = {cols}, delim = ',', "
             f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
+        self._normalise(table)
+
+    def add_native(self, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
+        """Stage a large csv parsed by DuckDB; (rows read, rows skipped), or None when a row is
+        wider than expected (the caller then falls back to the Python reader)."""
+        table = TABLES[chunk.table]
+        base = file_index << 32
+        decl = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(chunk.width)) + "}"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({_lit(chunk.path)}, "
+            f"header = false, skip = {chunk.skip}, columns = {decl}, delim = ',', quote = '\"', "
+            f"escape = '\"', auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
+        if self.con.execute(f"SELECT count(*) FROM _raw WHERE c{chunk.width - 1} IS NOT NULL").fetchone()[0]:
+            return None
+        trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
+        first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
+        hdr = [h if isinstance(h, str) else "" for h in chunk.header_cells]
+        same = " AND ".join(
+            [f"coalesce(trim(c{i}, {trim}), '') = {_lit(h.strip())}" for i, h in enumerate(hdr)]
+            + [f"c{i} IS NULL" for i in range(len(hdr), chunk.width)])
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _rawc AS
+            SELECT rowid AS _i, *,
+                   CASE WHEN {first} IS NULL THEN 'empty'
+                        WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
+                        WHEN {same} THEN 'header' END AS _skip
+            FROM _raw""")
+        read, skipped = self.con.execute(
+            "SELECT count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IS NOT NULL) "
+            "FROM _rawc").fetchone()
+        sel = ", ".join(
+            (f'c{chunk.columns[c]}' if c in chunk.columns else "CAST(NULL AS VARCHAR)") + f' AS "{c}"'
+            for c in table.names)
+        extra = _extra_sql([(h, f"c{i}") for h, i in chunk.extras.items()])
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _chunk AS
+            SELECT _i + {base} AS _seq, {_lit(chunk.rel)} AS _file, '' AS _sheet,
+                   CAST({chunk.skip} + _i + 1 AS INTEGER) AS _row, false AS _d1904, {sel}, {extra} AS _extra
+            FROM _rawc WHERE _skip IS NULL ORDER BY _i""")
+        self.con.execute("DROP TABLE _raw")
+        self.con.execute("DROP TABLE _rawc")
+        self._normalise(table)
+        return read, skipped
+
+    def _normalise(self, table: Table) -> None:
+        """_chunk (raw text) -> the kind's staging table and its typed twin (raw kept beside)."""
         prep = N.prep_list(table, prefix="s.")
         typed = N.select_list(table, date1904="p._d1904", prefix="p.")
         raws = "".join(f', s."{c}" AS "raw:{c}"' for c in _raw_kept(table))
@@ -208,13 +283,24 @@ class Stager:
         norm = (f"SELECT p._seq, p._file, p._sheet, p._row, p._extra, {typed}{praws} "
                 f"FROM (SELECT s._seq, s._file, s._sheet, s._row, s._extra, s._d1904, {prep}{raws} "
                 f"FROM _chunk s) p")
-        if chunk.table not in self.kinds:
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_stage_{chunk.table}" AS SELECT * FROM _chunk')
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{chunk.table}" AS {norm}')
-            self.kinds.add(chunk.table)
+        name = table.name
+        if name not in self.kinds:
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_stage_{name}" AS SELECT * FROM _chunk')
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{name}" AS {norm}')
+            self.kinds.add(name)
         else:
-            self.con.execute(f'INSERT INTO "_stage_{chunk.table}" SELECT * FROM _chunk')
-            self.con.execute(f'INSERT INTO "_norm_{chunk.table}" {norm}')
+            self.con.execute(f'INSERT INTO "_stage_{name}" SELECT * FROM _chunk')
+            self.con.execute(f'INSERT INTO "_norm_{name}" {norm}')
+        self.con.execute("DROP TABLE _chunk")
+
+
+def _extra_sql(pairs: list[tuple[str, str]]) -> str:
+    """SQL: the non-empty extra columns of a row as a JSON object (NULL when none)."""
+    if not pairs:
+        return "CAST(NULL AS VARCHAR)"
+    entries = ", ".join(f"{{'k': {_lit(h)}, 'v': {x}}}" for h, x in pairs)
+    return (f"nullif(CAST(to_json(map_from_entries(list_filter([{entries}], "
+            f"lambda e: e.v IS NOT NULL AND e.v <> ''))) AS VARCHAR), '{{}}')")
 
 
 def _raw_kept(table: Table) -> list[str]:
@@ -393,6 +479,24 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
                 con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected)
             offset = 0
             for chunk in out.chunks:
+                if isinstance(chunk, NativeCsv):
+                    counts = stager.add_native(chunk, i)
+                    if counts is None:          # a row wider than the header: the Python reader
+                        fallback = read_one(Path(chunk.source), rel, kind, tmp, i, native=False)
+                        reports[-len(out.reports):] = fallback.reports
+                        if fallback.rejected:
+                            con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
+                                            fallback.rejected)
+                        for ch in fallback.chunks:
+                            stager.add(ch, i, offset)
+                            offset += 1 << 24
+                            os.unlink(ch.path)
+                        continue
+                    rep = out.reports[chunk.report_index]
+                    rep.rows_read, rep.rows_skipped = counts[0], rep.rows_skipped + counts[1]
+                    if chunk.path != chunk.source:
+                        os.unlink(chunk.path)
+                    continue
                 stager.add(chunk, i, offset)
                 offset += 1 << 24
                 os.unlink(chunk.path)

@@ -228,6 +228,70 @@ def read_csv(path: Path) -> list[Sheet]:
     return [Sheet(name="", rows=rows, row_numbers=numbers)]
 
 
+NATIVE_CSV_MIN_BYTES = 4 * 1024**2     # larger csv files: data rows parsed by DuckDB's reader
+HEAD_RECORDS = 60
+
+
+@dataclass
+class CsvHead:
+    """The first records of a large csv file, for recognition; DuckDB parses the rest."""
+    utf8_path: str               # the file itself (UTF-8) or a UTF-8 copy (GBK/GB18030 input)
+    sheet: Sheet                 # the first HEAD_RECORDS records, with their line numbers
+    line_after: list[int]        # physical line count after each head record
+
+
+def _utf8_ok(path: Path) -> bool:
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                dec.decode(block)
+            dec.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def csv_head(path: Path, tmpdir: str) -> CsvHead:
+    """Encoding check and transcoding without loading the whole file; the head records."""
+    with open(path, "rb") as f:
+        start = f.read(4096)
+    if not start:
+        raise ReadError("empty file")
+    if b"\x00" in start:
+        raise ReadError("not a text csv file (binary content)")
+    target = path
+    encoding = "utf-8-sig" if start.startswith(b"\xef\xbb\xbf") else "utf-8"
+    if encoding == "utf-8" and not _utf8_ok(path):
+        import shutil
+
+        target = Path(tmpdir) / (path.stem + ".utf8.csv")
+        try:
+            with open(path, encoding="gb18030", errors="strict", newline="") as src, \
+                    open(target, "w", encoding="utf-8", newline="") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except UnicodeDecodeError:
+            raise ReadError("cannot decode the csv file: neither UTF-8 nor GBK/GB18030") from None
+        encoding = "utf-8"
+    with open(target, encoding=encoding, newline="") as f:
+        reader = csv.reader(f)
+        rows, numbers, after = [], [], []
+        last = 0
+        try:
+            for rec in reader:
+                rows.append(rec)
+                numbers.append(last + 1)
+                last = reader.line_num
+                after.append(last)
+                if len(rows) >= HEAD_RECORDS:
+                    break
+        except csv.Error as exc:
+            raise ReadError(f"malformed csv at line {reader.line_num}: {exc}") from None
+    return CsvHead(str(target), Sheet(name="", rows=rows, row_numbers=numbers), after)
+
+
 def read_file(path: Path) -> list[Sheet]:
     suffix = path.suffix.lower()
     if not path.is_file():
