@@ -198,100 +198,162 @@ def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0
     return out
 
 
+@dataclass
+class Typed:
+    """A chunk already normalised (typed values + raw text) by a worker, as a parquet file."""
+    table: str
+    path: str
+
+
+def load_chunk(con, chunk: Chunk, file_index: int, offset: int) -> None:
+    """A Python-reader chunk (CSV text) -> temp table _chunk: raw text under canonical names."""
+    table = TABLES[chunk.table]
+    base = (file_index << 32) + offset
+    xs = [f"x{i}" for i in range(len(chunk.extras))]
+    names = ["_local", "_row", *table.names, *xs]
+    cols = "{" + ", ".join(f"'{n}': '{'BIGINT' if n in ('_local', '_row') else 'VARCHAR'}'"
+                           for n in names) + "}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _chunk AS "
+        f"SELECT _local + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
+        f"CAST(_row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
+        + ", ".join(f'"{n}"' for n in table.names)
+        + f", {_extra_sql(list(zip(chunk.extras, xs)))} AS _extra "
+        f"FROM read_csv({_lit(chunk.path)}, header = false, columns = {cols}, delim = ',', "
+        f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
+
+
+def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
+    """A large csv parsed by DuckDB -> temp table _chunk; (rows read, rows skipped), or None when
+    a row is wider than expected (the caller then falls back to the Python reader)."""
+    table = TABLES[chunk.table]
+    base = file_index << 32
+    decl = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(chunk.width)) + "}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({_lit(chunk.path)}, "
+        f"header = false, skip = {chunk.skip}, columns = {decl}, delim = ',', quote = '\"', "
+        f"escape = '\"', auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
+    if con.execute(f"SELECT count(*) FROM _raw WHERE c{chunk.width - 1} IS NOT NULL").fetchone()[0]:
+        return None
+    trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
+    first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
+    hdr = [h if isinstance(h, str) else "" for h in chunk.header_cells]
+    same = " AND ".join(
+        [f"coalesce(trim(c{i}, {trim}), '') = {_lit(h.strip())}" for i, h in enumerate(hdr)]
+        + [f"c{i} IS NULL" for i in range(len(hdr), chunk.width)])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _rawc AS
+        SELECT rowid AS _i, *,
+               CASE WHEN {first} IS NULL THEN 'empty'
+                    WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
+                    WHEN {same} THEN 'header' END AS _skip
+        FROM _raw""")
+    read, skipped = con.execute(
+        "SELECT count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IS NOT NULL) "
+        "FROM _rawc").fetchone()
+    sel = ", ".join(
+        (f'c{chunk.columns[c]}' if c in chunk.columns else "CAST(NULL AS VARCHAR)") + f' AS "{c}"'
+        for c in table.names)
+    extra = _extra_sql([(h, f"c{i}") for h, i in chunk.extras.items()])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _chunk AS
+        SELECT _i + {base} AS _seq, {_lit(chunk.rel)} AS _file, '' AS _sheet,
+               CAST({chunk.skip} + _i + 1 AS INTEGER) AS _row, false AS _d1904, {sel}, {extra} AS _extra
+        FROM _rawc WHERE _skip IS NULL ORDER BY _i""")
+    con.execute("DROP TABLE _raw")
+    con.execute("DROP TABLE _rawc")
+    return read, skipped
+
+
+def norm_select(table: Table) -> str:
+    """SELECT over _chunk: typed canonical values, with the raw text of typed/required columns."""
+    prep = N.prep_list(table, prefix="s.")
+    typed = N.select_list(table, date1904="p._d1904", prefix="p.")
+    raws = "".join(f', s."{c}" AS "raw:{c}"' for c in _raw_kept(table))
+    praws = "".join(f', p."raw:{c}"' for c in _raw_kept(table))
+    return (f"SELECT p._seq, p._file, p._sheet, p._row, p._extra, {typed}{praws} "
+            f"FROM (SELECT s._seq, s._file, s._sheet, s._row, s._extra, s._d1904, {prep}{raws} "
+            f"FROM _chunk s) p ORDER BY p._seq")
+
+
+def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None, tmpdir: str,
+                  index: int, emit) -> FileOutcome:
+    """Load and normalise every chunk of a file's outcome; emit(table, select_sql) takes each
+    normalised chunk. Updates the native csv reports; falls back to the Python reader when a
+    csv row is wider than its header."""
+    pending = list(out.chunks)
+    offset = 0
+    while pending:
+        chunk = pending.pop(0)
+        if isinstance(chunk, NativeCsv):
+            counts = load_native(con, chunk, index)
+            if chunk.path != chunk.source and counts is not None:
+                os.unlink(chunk.path)
+            if counts is None:            # a row wider than the header: the Python reader
+                fallback = read_one(path, rel, kind, tmpdir, index, native=False)
+                out.reports, out.rejected = fallback.reports, out.rejected + fallback.rejected
+                pending = list(fallback.chunks) + pending
+                continue
+            rep = out.reports[chunk.report_index]
+            rep.rows_read, rep.rows_skipped = counts[0], rep.rows_skipped + counts[1]
+        else:
+            load_chunk(con, chunk, index, offset)
+            offset += 1 << 24
+            os.unlink(chunk.path)
+        emit(chunk.table, norm_select(TABLES[chunk.table]))
+        con.execute("DROP TABLE _chunk")
+    out.chunks = []
+    return out
+
+
+_WORKER_CON = None
+
+
 def _worker(args) -> FileOutcome:
-    """Pool worker: read one file; its chunks are CSV files in the shared temporary folder."""
+    """Pool worker: read one file and normalise it in its own DuckDB; typed chunks go back as
+    parquet files in the shared temporary folder."""
+    global _WORKER_CON
+    import duckdb
+
     path, rel, kind, tmpdir, index = args
-    return read_one(Path(path), rel, kind, tmpdir, index)
+    if _WORKER_CON is None:
+        _WORKER_CON = duckdb.connect()
+        _WORKER_CON.execute("SET threads = 1")
+        N.install(_WORKER_CON)
+    con = _WORKER_CON
+    out = read_one(Path(path), rel, kind, tmpdir, index)
+    typed: list[Typed] = []
+
+    def emit(table: str, select: str) -> None:
+        target = Path(tmpdir) / f"{index:06d}_{len(typed):03d}.parquet"
+        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)")
+        typed.append(Typed(table, str(target)))
+
+    stage_outcome(con, out, Path(path), rel, kind, tmpdir, index, emit)
+    out.chunks = typed
+    return out
 
 
 PARALLEL_MIN_BYTES = 8 * 1024**2      # below this, a worker pool's start-up costs more than it saves
 
 
 class Stager:
-    """Appends staged chunks per kind to DuckDB tables, with _seq in file order."""
+    """Collects the normalised chunks of every kind in `_norm_<kind>`, in file order."""
 
     def __init__(self, con):
         self.con = con
         self.kinds: set[str] = set()
 
-    def add(self, chunk: Chunk, file_index: int, offset: int) -> None:
-        """Stage one chunk written by the Python reader."""
-        table = TABLES[chunk.table]
-        base = (file_index << 32) + offset
-        xs = [f"x{i}" for i in range(len(chunk.extras))]
-        names = ["_local", "_row", *table.names, *xs]
-        cols = "{" + ", ".join(f"'{n}': '{'BIGINT' if n in ('_local', '_row') else 'VARCHAR'}'"
-                               for n in names) + "}"
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _chunk AS "
-            f"SELECT _local + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
-            f"CAST(_row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
-            + ", ".join(f'"{n}"' for n in table.names)
-            + f", {_extra_sql(list(zip(chunk.extras, xs)))} AS _extra "
-            f"FROM read_csv({_lit(chunk.path)}, header = false, columns = {cols}, delim = ',', "
-            f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
-        self._normalise(table)
-
-    def add_native(self, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
-        """Stage a large csv parsed by DuckDB; (rows read, rows skipped), or None when a row is
-        wider than expected (the caller then falls back to the Python reader)."""
-        table = TABLES[chunk.table]
-        base = file_index << 32
-        decl = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(chunk.width)) + "}"
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({_lit(chunk.path)}, "
-            f"header = false, skip = {chunk.skip}, columns = {decl}, delim = ',', quote = '\"', "
-            f"escape = '\"', auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
-        if self.con.execute(f"SELECT count(*) FROM _raw WHERE c{chunk.width - 1} IS NOT NULL").fetchone()[0]:
-            return None
-        trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
-        first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
-        hdr = [h if isinstance(h, str) else "" for h in chunk.header_cells]
-        same = " AND ".join(
-            [f"coalesce(trim(c{i}, {trim}), '') = {_lit(h.strip())}" for i, h in enumerate(hdr)]
-            + [f"c{i} IS NULL" for i in range(len(hdr), chunk.width)])
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _rawc AS
-            SELECT rowid AS _i, *,
-                   CASE WHEN {first} IS NULL THEN 'empty'
-                        WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
-                        WHEN {same} THEN 'header' END AS _skip
-            FROM _raw""")
-        read, skipped = self.con.execute(
-            "SELECT count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IS NOT NULL) "
-            "FROM _rawc").fetchone()
-        sel = ", ".join(
-            (f'c{chunk.columns[c]}' if c in chunk.columns else "CAST(NULL AS VARCHAR)") + f' AS "{c}"'
-            for c in table.names)
-        extra = _extra_sql([(h, f"c{i}") for h, i in chunk.extras.items()])
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _chunk AS
-            SELECT _i + {base} AS _seq, {_lit(chunk.rel)} AS _file, '' AS _sheet,
-                   CAST({chunk.skip} + _i + 1 AS INTEGER) AS _row, false AS _d1904, {sel}, {extra} AS _extra
-            FROM _rawc WHERE _skip IS NULL ORDER BY _i""")
-        self.con.execute("DROP TABLE _raw")
-        self.con.execute("DROP TABLE _rawc")
-        self._normalise(table)
-        return read, skipped
-
-    def _normalise(self, table: Table) -> None:
-        """_chunk (raw text) -> the kind's staging table and its typed twin (raw kept beside)."""
-        prep = N.prep_list(table, prefix="s.")
-        typed = N.select_list(table, date1904="p._d1904", prefix="p.")
-        raws = "".join(f', s."{c}" AS "raw:{c}"' for c in _raw_kept(table))
-        praws = "".join(f', p."raw:{c}"' for c in _raw_kept(table))
-        norm = (f"SELECT p._seq, p._file, p._sheet, p._row, p._extra, {typed}{praws} "
-                f"FROM (SELECT s._seq, s._file, s._sheet, s._row, s._extra, s._d1904, {prep}{raws} "
-                f"FROM _chunk s) p")
-        name = table.name
-        if name not in self.kinds:
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_stage_{name}" AS SELECT * FROM _chunk')
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{name}" AS {norm}')
-            self.kinds.add(name)
+    def add_select(self, table: str, select: str) -> None:
+        if table not in self.kinds:
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{table}" AS {select}')
+            self.kinds.add(table)
         else:
-            self.con.execute(f'INSERT INTO "_stage_{name}" SELECT * FROM _chunk')
-            self.con.execute(f'INSERT INTO "_norm_{name}" {norm}')
-        self.con.execute("DROP TABLE _chunk")
+            self.con.execute(f'INSERT INTO "_norm_{table}" {select}')
+
+    def add_typed(self, chunk: Typed) -> None:
+        self.add_select(chunk.table, f"SELECT * FROM read_parquet({_lit(chunk.path)})")
+        os.unlink(chunk.path)
 
 
 def _extra_sql(pairs: list[tuple[str, str]]) -> str:
@@ -313,8 +375,13 @@ def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _raw_json(table: Table, alias: str = "s") -> str:
-    parts = ", ".join(f"'{c.header}', {alias}.\"{c.name}\"" for c in table.columns)
+def _raw_json(table: Table) -> str:
+    """The values of a rejected row by header: raw text where it is kept beside the typed value,
+    else the cleaned text (trimmed, zero-width characters removed)."""
+    kept = set(_raw_kept(table))
+    parts = ", ".join(
+        f"'{c.header}', " + (f'n."raw:{c.name}"' if c.name in kept else f'CAST(n."{c.name}" AS VARCHAR)')
+        for c in table.columns)
     return f"json_object({parts})"
 
 
@@ -353,7 +420,6 @@ def _keys_of(table: Table) -> dict[str, str]:
 def finalize_kind(con, table: Table) -> None:
     """Normalise the staged rows of one kind, reject, dedupe, findings, insert canonical rows."""
     t = table.name
-    stage = f'"_stage_{t}"'
     con.execute(f'ALTER TABLE "_norm_{t}" RENAME TO _norm')
     canon = ", ".join(f'"{c}"' for c in table.names)
     key_null = " AND ".join(f'"{k}" IS NULL' for k in table.keys)
@@ -391,9 +457,9 @@ def finalize_kind(con, table: Table) -> None:
     # rejected rows with their raw values
     con.execute(f"""
         INSERT INTO rejected_rows
-        SELECT s._file, s._sheet, s._row, '{t}', c.reason, {_raw_json(table)}
-        FROM _class c JOIN {stage} s USING (_seq)
-        WHERE c.reason IS NOT NULL ORDER BY s._seq""")
+        SELECT n._file, n._sheet, n._row, '{t}', c.reason, {_raw_json(table)}
+        FROM _class c JOIN _norm n USING (_seq)
+        WHERE c.reason IS NOT NULL ORDER BY n._seq""")
     # canonical rows
     con.execute(f"""
         INSERT INTO "{t}" BY NAME
@@ -426,7 +492,6 @@ def finalize_kind(con, table: Table) -> None:
                substr(sha256(CAST(to_json(struct_pack({', '.join(f'"{x}" := n."{x}"' for x in table.names)})) AS VARCHAR)), 1, 16),
                n._seq, n._file, n._sheet, n._row
         FROM _norm n JOIN _class c USING (_seq) WHERE c.is_dup""")
-    con.execute(f"DROP TABLE {stage}")
     con.execute("DROP TABLE _norm")
 
 
@@ -454,7 +519,7 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
     from concurrent.futures import ProcessPoolExecutor
 
     # the main process normalises in DuckDB while the workers parse: leave it a core
-    workers = max(1, min(len(files), (os.cpu_count() or 2) - 1, 4))
+    workers = max(1, min(len(files), int(os.environ.get("CARDCHECK_READERS", (os.cpu_count() or 2) - 1)), 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
         args = [(str(p), rel, kind, tmpdir, i) for i, (p, rel) in enumerate(zip(files, rels))]
         for i, out in enumerate(pool.map(_worker, args)):
@@ -474,32 +539,16 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
             sum(p.stat().st_size for p in files if p.is_file()) >= PARALLEL_MIN_BYTES
     with tempfile.TemporaryDirectory(prefix="cardcheck-") as tmp:
         for i, rel, out in _outcomes(files, root, kind, tmp, parallel):
-            reports.extend(out.reports)
+            reported = list(out.reports)
+            reports.extend(reported)
             if out.rejected:
                 con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected)
-            offset = 0
-            for chunk in out.chunks:
-                if isinstance(chunk, NativeCsv):
-                    counts = stager.add_native(chunk, i)
-                    if counts is None:          # a row wider than the header: the Python reader
-                        fallback = read_one(Path(chunk.source), rel, kind, tmp, i, native=False)
-                        reports[-len(out.reports):] = fallback.reports
-                        if fallback.rejected:
-                            con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)",
-                                            fallback.rejected)
-                        for ch in fallback.chunks:
-                            stager.add(ch, i, offset)
-                            offset += 1 << 24
-                            os.unlink(ch.path)
-                        continue
-                    rep = out.reports[chunk.report_index]
-                    rep.rows_read, rep.rows_skipped = counts[0], rep.rows_skipped + counts[1]
-                    if chunk.path != chunk.source:
-                        os.unlink(chunk.path)
-                    continue
-                stager.add(chunk, i, offset)
-                offset += 1 << 24
-                os.unlink(chunk.path)
+            if out.chunks and isinstance(out.chunks[0], Typed):      # normalised by a worker
+                for chunk in out.chunks:
+                    stager.add_typed(chunk)
+            else:
+                stage_outcome(con, out, files[i], rel, kind, tmp, i, stager.add_select)
+            reports[-len(reported):] = out.reports      # a csv fallback may have replaced them
             if progress:
                 progress(rel)
     for t in TABLES.values():
