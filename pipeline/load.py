@@ -2,27 +2,30 @@
 
     ingest(con, files, root)  -> list[FileReport]
 
-Per sheet: rows above and including the header, empty rows, repeated headers and
-合计/总计/… rows are skipped; every other row is read, and is either loaded or
-rejected with a reason (rows_read = rows_loaded + rows_rejected). Raw text is
-staged per kind, normalised with the SQL macros of pipeline.normalise, then:
-unattributable rows are rejected; exact duplicates (all canonical columns equal,
-within or across files of a kind) keep the first copy in file order and raise
-SCH-03; repeated keys with different content (households, helpers, projects)
-keep the first row. SCH-02/SCH-04 findings go to `schema_findings`, rejected
-rows to `rejected_rows`.
+Flow per file (read_one, pure Python, may run in a worker process):
+  read (pipeline.read) → recognise the header and kind (pipeline.recognise) → skip title,
+  header, empty, repeated-header and 合计/总计/… rows → write the data rows' raw text as a
+  CSV chunk (large csv files: DuckDB parses them directly, see NativeCsv).
+Then (stage_outcome, in the worker's or the main DuckDB): each chunk is normalised with the
+SQL macros of pipeline.normalise into `_norm_<kind>` (typed values, with the raw text of typed
+and required columns kept beside them). Workers hand their chunks back as parquet.
+Finally, per kind (finalize_kind, main process, all files together): unattributable rows are
+rejected; exact duplicates (all canonical columns equal, within or across files) keep the
+first copy in file order and raise SCH-03; repeated keys with different content (households,
+helpers, projects) keep the first row; SCH-02/SCH-04 findings go to `schema_findings`,
+rejected rows to `rejected_rows`. Every data row is loaded or rejected:
+rows_read = rows_loaded + rows_rejected.
 """
 from __future__ import annotations
 
-import hashlib
 import csv
+import hashlib
 import json
 import os
 import tempfile
-from itertools import zip_longest
 from dataclasses import asdict, dataclass, field
+from itertools import zip_longest
 from pathlib import Path
-
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
