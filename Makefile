@@ -26,6 +26,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_bench --households 50000
 
+## bench-province: the full monthly run on 1,000,000 households (a 20,000-household county tiled in DuckDB, csv)
+bench-province: $(STAMP)
+	$(BIN)/python -m bench.province --households 1000000
+
 ## check-workbooks: open every demo village workbook headless in LibreOffice
 check-workbooks: $(STAMP)
 	bash bench/check_workbooks.sh

@@ -19,6 +19,10 @@
 4. Optionally (default) runs the base county too and compares issue counts per rule: at
    scale every rule should report about k times the base count.
 
+--profile (or --profile-only) then runs pipeline.run.run() once more inside a process with
+the stage functions wrapped in timers and every SQL statement timed by label (rule id, view
+name), with RSS and DuckDB buffer memory after each stage and each materialised view.
+
 Prints a table and writes bench/out/province.json. The tiled drop is deleted after the run
 unless --keep (a kept drop is reused by the next run with the same parameters).
 """
@@ -321,7 +325,7 @@ class Tiler:
             sel, joins = [], []
             pid_col = next((h for h, c in f["cols"] if c is not None and c.name == "project_id"), None)
 
-            def join(mapname, on_expr, alias):
+            def join(mapname, on_expr, alias, joins=joins):
                 joins.append(f"LEFT JOIN {mapname} {alias} ON {alias}.v = {on_expr} AND {alias}.k = c.k")
 
             def pid_expr(col):
@@ -589,6 +593,13 @@ class _TimedConnection:
             d = self._sink.setdefault(lab, [0.0, 0])
             d[0] += time.perf_counter() - t
             d[1] += 1
+            if lab.startswith("view "):    # materialised view: its rows and DuckDB memory after it
+                try:
+                    d.append(self._con.execute(f'SELECT count(*) FROM "{lab[5:]}"').fetchall()[0][0])
+                    d.append(self._con.cursor().execute(
+                        "SELECT sum(memory_usage_bytes) // 1048576 FROM duckdb_memory()").fetchall()[0][0])
+                except Exception as exc:  # noqa: BLE001 — diagnostics only
+                    d.append(f"{type(exc).__name__}")
 
     def execute(self, sql, *args, **kw):
         self._timed(self._con.execute, sql, *args, **kw)
@@ -642,11 +653,17 @@ def profile_run(drop: Path, period: str, out: Path, db: Path) -> dict:
             finally:
                 depth[0] -= 1
                 dt_ = time.perf_counter() - t0
-                steps.append({"step": label, "seconds": round(dt_, 2), "depth": depth[0],
+                name = label + "".join(f" {x.name}" for x in a[1:2] if type(x).__name__ == "Table")
+                ddb = None
+                if a and isinstance(a[0], _TimedConnection):   # DuckDB's buffer-managed memory, all tags
+                    ddb = a[0]._con.cursor().execute(
+                        "SELECT sum(memory_usage_bytes) // 1048576 FROM duckdb_memory()").fetchall()[0][0]
+                steps.append({"step": name, "seconds": round(dt_, 2), "depth": depth[0],
                               "at_s": round(time.perf_counter() - t_start, 1), "rss_mib": _rss_mib(),
+                              "duckdb_mib": ddb,
                               "peak_self_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024})
-                print(f"[{time.perf_counter() - t_start:8.1f}] {'  ' * depth[0]}{label:<44}{dt_:9.2f} s  "
-                      f"rss {_rss_mib():>6} MiB", file=sys.stderr, flush=True)
+                print(f"[{time.perf_counter() - t_start:8.1f}] {'  ' * depth[0]}{name:<44}{dt_:9.2f} s  "
+                      f"rss {_rss_mib():>6} MiB  duckdb {ddb} MiB", file=sys.stderr, flush=True)
         setattr(mod, attr, timed)
 
     for modname, attr, label in [
@@ -678,12 +695,13 @@ def profile_run(drop: Path, period: str, out: Path, db: Path) -> dict:
                    progress=lambda rel: file_done.append((round(time.perf_counter() - t_start, 1), rel)),
                    status=lambda msg: marks.append((round(time.perf_counter() - t_start, 1), msg)))
     duckdb.connect = real_connect
-    sql = sorted(([k, round(v[0], 2), v[1]] for k, v in sql_times.items()), key=lambda r: -r[1])
+    sql = sorted(([k, round(v[0], 2), *v[1:]] for k, v in sql_times.items()), key=lambda r: -r[1])
+    views = [[k, round(v[0], 2), *v[1:]] for k, v in sql_times.items() if k.startswith("view ") and len(v) == 4]
     return {"total_s": round(time.perf_counter() - t_start, 1),
             "peak_self_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
             "peak_workers_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
             "issues": res.manifest["totals"]["issues"], "steps": steps, "status_marks": marks,
-            "file_done_at": file_done, "sql": sql}
+            "file_done_at": file_done, "sql": sql, "views": views}
 
 
 def profile_measured(drop: Path, period: str) -> dict:
@@ -722,26 +740,32 @@ def print_profile(p: dict, top: int = 25) -> None:
           f"largest reader worker {p['peak_workers_mib']:,} MiB")
     agg: dict[str, list] = {}
     for s in p["steps"]:
-        a = agg.setdefault(s["step"], [0.0, 0, 0])
+        a = agg.setdefault(s["step"], [0.0, 0, 0, 0])
         a[0] += s["seconds"]
         a[1] += 1
         a[2] = max(a[2], s["rss_mib"])
+        a[3] = max(a[3], s.get("duckdb_mib") or 0)
     print("  stage functions (nested ones are part of their caller):")
-    for name, (sec, n, rss) in agg.items():
-        print(f"    {name:<40}{sec:>9.1f} s{'' if n == 1 else f' in {n} calls':<14} rss after up to {rss:>6,} MiB")
+    for name, (sec, n, rss, ddb) in agg.items():
+        print(f"    {name:<44}{sec:>9.1f} s{'' if n == 1 else f' in {n} calls':<14} rss after {rss:>6,} MiB"
+              f" (duckdb {ddb:,} MiB)")
     if p["file_done_at"]:
         print(f"  last file read and staged at {p['file_done_at'][-1][0]} s")
     print(f"  slowest {top} SQL statements (by label; rules and views by id):")
-    for lab, sec, n in p["sql"][:top]:
+    for lab, sec, n, *more in p["sql"][:top]:
         print(f"    {sec:>8.1f} s {'' if n == 1 else f'({n}x)':<7} {lab}")
+    if p.get("views"):
+        print("  views (materialised as TEMP tables, declaration order): rows, seconds, DuckDB memory after")
+        for lab, sec, _n, rows, mib in p["views"]:
+            print(f"    {lab:<24}{rows:>12,} rows {sec:>7.1f} s  duckdb {mib:>6,} MiB")
 
 
 # ---------------------------------------------------------------------------
 
 def _git() -> dict:
     def g(*a):
-        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return {"head": g("rev-parse", "--short", "HEAD"),
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=False).stdout.rstrip("\n")
+    return {"head": g("rev-parse", "--short", "HEAD").strip(),
             "dirty": [line[3:] for line in g("status", "--porcelain", "--untracked-files=no").splitlines()]}
 
 
@@ -770,8 +794,10 @@ def main() -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     load_start = _loadavg()
+    git = _git()
     base_root, base_s = base_county(args.base, args.seed)
-    base_hh = sum(1 for _ in open(base_root / args.period / "households.csv", encoding="utf-8")) - 1
+    with open(base_root / args.period / "households.csv", encoding="utf-8") as fh:
+        base_hh = sum(1 for _ in fh) - 1
     k = max(1, math.ceil(args.households / args.base))
     periods = ("2026-09", "2026-10") if args.two_periods else (args.period,)
     drop_root = OUT / f"province_drop_{args.households}_b{args.base}_s{args.seed}"
@@ -800,7 +826,7 @@ def main() -> None:
     if args.profile_only:
         prof = profile_measured(drop_root / args.period, args.period)
         (OUT / "province_profile.json").write_text(json.dumps(
-            {"households": base_hh * k, "git": _git(), "loadavg_start": load_start, "profile": prof},
+            {"households": base_hh * k, "git": git, "loadavg_start": load_start, "profile": prof},
             indent=2, ensure_ascii=False))
         print_profile(prof)
         print(f"wrote {OUT / 'province_profile.json'}")
@@ -815,7 +841,7 @@ def main() -> None:
     run = run_measured(drop_root / args.period, args.period, reports, db, args.quiet)
 
     if run.get("aborted"):
-        result = {"households": base_hh * k, "git": _git(), "generation": gen, "run": run}
+        result = {"households": base_hh * k, "git": git, "generation": gen, "run": run}
         (OUT / "province.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
         if not args.keep:
             shutil.rmtree(drop_root, ignore_errors=True)
@@ -834,7 +860,7 @@ def main() -> None:
         shutil.rmtree(drop_root, ignore_errors=True)
 
     result = {"households_target": args.households, "base_households": base_hh, "copies": k,
-              "households": base_hh * k, "cpu": os.cpu_count(), "loadavg_start": load_start, "git": _git(),
+              "households": base_hh * k, "cpu": os.cpu_count(), "loadavg_start": load_start, "git": git,
               "mem_total_mib": os.sysconf("SC_PHYS_PAGES") * PAGE // 2**20,
               "generation": gen, "run": run, "prior_period_run": prior, "base_run": base_run, "profile": prof,
               "targets": {"wall_s": 600, "peak_mib": 8192}}
