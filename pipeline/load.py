@@ -522,7 +522,8 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
     from concurrent.futures import ProcessPoolExecutor
 
     # the main process normalises in DuckDB while the workers parse: leave it a core
-    workers = max(1, min(len(files), int(os.environ.get("CARDCHECK_READERS", (os.cpu_count() or 2) - 1)), 4))
+    # workers read and normalise; the main process only loads their parquet and dedupes
+    workers = max(1, min(len(files), int(os.environ.get("CARDCHECK_READERS", os.cpu_count() or 1)), 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
         args = [(str(p), rel, kind, tmpdir, i) for i, (p, rel) in enumerate(zip(files, rels))]
         for i, out in enumerate(pool.map(_worker, args)):

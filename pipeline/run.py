@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -90,7 +91,10 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
     if not files:
         raise RunError(f"no .xlsx, .xls or .csv files in {drop}")
 
-    con = duckdb.connect()
+    # bounded memory: DuckDB spills to a temporary folder beyond the limit (province-sized drops)
+    spill = tempfile.mkdtemp(prefix="cardcheck-spill-")
+    con = duckdb.connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "5GB"),
+                                 "temp_directory": spill})
     say(f"读取 {len(files)} 个文件 / reading {len(files)} files")
     reports = ingest(con, files, drop, progress=progress)
     from schemas.models import validate_loaded
@@ -98,6 +102,8 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
     present = engine.present_tables(con)
     for core in ("members", "households"):
         if core not in present:
+            con.close()
+            shutil.rmtree(spill, ignore_errors=True)
             raise RunError(f"no {core} rows loaded ({TABLES[core].title}): the drop needs at least one "
                            f"readable {core} file")
 
@@ -108,12 +114,18 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
 
     say("部门比对 / reconciling")
     recon = reconciliation_stats(con)
+    # the large derived relations are not needed by the later stages: free them
+    for name in ("v_members", "v_agency", "v_id", "v_head", "v_med_rows", "v_med_dis_rows",
+                 "v_edu_rows", "v_hou_rows", "v_xa_fuzzy", "v_loan_member", "v_id_phone"):
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
 
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     try:
         con.execute(f"ATTACH '{db.as_posix()}' AS store")
     except duckdb.Error as exc:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
         raise RunError(f"cannot open the database {db}: {str(exc).splitlines()[0]}") from None
     history.ensure(con, "store")
     skipped = [r.rule_id for r in results if r.status == "skipped"]
@@ -183,4 +195,5 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
         raise
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return RunResult(final, manifest, n_issues)
