@@ -320,8 +320,10 @@ def _worker(args) -> FileOutcome:
 
     path, rel, kind, tmpdir, index = args
     if _WORKER_CON is None:
-        _WORKER_CON = duckdb.connect()
-        _WORKER_CON.execute("SET threads = 1")
+        # bounded memory per worker: beyond the limit DuckDB spills to the ingest's temp folder
+        _WORKER_CON = duckdb.connect(config={
+            "threads": 1, "temp_directory": str(Path(tmpdir) / f"spill-{os.getpid()}"),
+            "memory_limit": os.environ.get("CARDCHECK_WORKER_MEMORY_LIMIT", "1GB")})
         N.install(_WORKER_CON)
     con = _WORKER_CON
     out = read_one(Path(path), rel, kind, tmpdir, index)

@@ -93,7 +93,7 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
 
     # bounded memory: DuckDB spills to a temporary folder beyond the limit (province-sized drops)
     spill = tempfile.mkdtemp(prefix="cardcheck-spill-")
-    con = duckdb.connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "5GB"),
+    con = duckdb.connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "4GB"),
                                  "temp_directory": spill})
     say(f"读取 {len(files)} 个文件 / reading {len(files)} files")
     reports = ingest(con, files, drop, progress=progress)
