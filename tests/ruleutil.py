@@ -92,3 +92,17 @@ def household(household_id: str, head_name: str, **kw) -> dict:
                housing_secure=True, house_grade="无", water_secure=True, relocated=False)
     row.update(kw)
     return row
+
+
+def wrong_check(valid: str) -> str:
+    """The same ID with a wrong check digit."""
+    return valid[:17] + ("0" if valid[17] != "0" else "1")
+
+
+def db_with(members, households=()):
+    """A database holding these members (and households)."""
+    con = new_db()
+    add(con, "members", members)
+    if households:
+        add(con, "households", list(households))
+    return con

@@ -1,21 +1,12 @@
 """HH-01..HH-09 on hand-built tables. R of 2026-10 is 2026-10-31."""
 import json
 
-from ruleutil import add, fired, household, keys, member, new_db, pid, run
+from ruleutil import fired, household, keys, member, pid, run
 
 PERIOD = "2026-10"
 
 
-def wrong_check(valid: str) -> str:
-    return valid[:17] + ("0" if valid[17] != "0" else "1")
-
-
-def _db(members, households=()):
-    con = new_db()
-    add(con, "members", members)
-    if households:
-        add(con, "households", list(households))
-    return con
+from ruleutil import db_with as _db, wrong_check  # noqa: E402  (shared helpers)
 
 
 def hkeys(issues, rule_id):

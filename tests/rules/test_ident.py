@@ -1,7 +1,7 @@
 """ID-01..ID-09 on hand-built tables. R of 2026-10 is 2026-10-31."""
 import json
 
-from ruleutil import add, fired, household, keys, member, new_db, pid, run
+from ruleutil import fired, household, keys, member, pid, run
 from schemas.ids import check_digit, to18
 
 PERIOD = "2026-10"
@@ -13,16 +13,7 @@ def id18(birth_digits: str, region: str = "430624", seq: str = "123") -> str:
     return body + check_digit(body)
 
 
-def wrong_check(valid: str) -> str:
-    return valid[:17] + ("0" if valid[17] != "0" else "1")
-
-
-def _db(members, households=()):
-    con = new_db()
-    add(con, "members", members)
-    if households:
-        add(con, "households", list(households))
-    return con
+from ruleutil import db_with as _db, wrong_check  # noqa: E402  (shared helpers)
 
 
 # --- ID-01 -------------------------------------------------------------------
