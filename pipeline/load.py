@@ -18,7 +18,6 @@ rows_read = rows_loaded + rows_rejected.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -31,7 +30,7 @@ from checks.engine import ensure_tables
 from pipeline import normalise as N
 from pipeline.read import (CSV_SUFFIXES, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head, read_file,
                            row_text, text_column)
-from pipeline.recognise import SKIP_PREFIXES, is_skip_row, recognise
+from pipeline.recognise import SKIP_PREFIXES, recognise, skip_rows
 from schemas.headers import norm_header
 from schemas.tables import TABLES, Table
 
@@ -76,38 +75,40 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class Chunk:
-    """One sheet's data rows as raw text in a CSV file: _local, _row, canonical columns…, _extra."""
+    """One sheet's rows after the header as text columns (an Arrow table, in memory): _row (the
+    Excel/CSV row number), _skip (not a data row), the canonical columns present in the file,
+    and the extra columns x0, x1, …. Consumed in the process that read it."""
     table: str
-    path: str
     rel: str
     sheet: str
     date1904: bool
+    data: object                                       # pyarrow.Table
     extras: list[str] = field(default_factory=list)   # headers of the extra columns x0, x1, …
 
 
-def write_chunk(target: Path, table: Table, rel: str, sheet: str, date1904: bool,
-                columns: dict[str, int], extras: dict[str, int], rows: list[tuple[int, list]]) -> Chunk:
-    """Write the raw text of one sheet's data rows for DuckDB to read (no pyarrow/pandas needed)."""
+def make_chunk(table: Table, rel: str, sheet: Sheet, date1904: bool, columns: dict[str, int],
+               extras: dict[str, int], start: int, skips: dict[int, str]) -> Chunk:
+    """The sheet's rows from `start` on as Arrow text columns (skipped rows flagged, not removed:
+    filtering is done by DuckDB, the transposition at C speed)."""
+    import pyarrow as pa
+
+    rows = sheet.rows[start:]
     n = len(rows)
-    cols = list(zip_longest(*[cells for _, cells in rows], fillvalue=""))   # transpose (C speed)
+    cols = list(zip_longest(*rows, fillvalue=""))   # transpose (C speed)
     width = len(cols)
-    empty = [""] * n
-    out = [range(n), [r for r, _ in rows]]
+    row_nos = range(start + 1, start + n + 1) if sheet.row_numbers is None else sheet.row_numbers[start:]
+    skip = [False] * n
+    for i in skips:
+        skip[i - start] = True
+    data = {"_row": pa.array(row_nos, pa.int64()), "_skip": pa.array(skip, pa.bool_())}
     for c in table.columns:
         i = columns.get(c.name)
-        out.append(empty if i is None or i >= width else text_column(cols[i]))
+        if i is not None and i < width:
+            data[c.name] = pa.array(text_column(cols[i]), pa.string())
     kept = [h for h, i in extras.items() if i < width]
-    for h in kept:
-        out.append(text_column(cols[extras[h]]))
-    with open(target, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        try:
-            w.writerows(zip(*out))
-        except csv.Error:       # a NUL character in a cell: not data, drop it
-            f.seek(0)
-            f.truncate()
-            w.writerows([[v.replace("\x00", "") if isinstance(v, str) else v for v in r] for r in zip(*out)])
-    return Chunk(table.name, str(target), rel, sheet, date1904, kept)
+    for k, h in enumerate(kept):
+        data[f"x{k}"] = pa.array(text_column(cols[extras[h]]), pa.string())
+    return Chunk(table.name, rel, sheet.name, date1904, pa.table(data), kept)
 
 
 @dataclass
@@ -177,10 +178,13 @@ def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0
         header_norm = [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
         while header_norm and not header_norm[-1]:
             header_norm.pop()
-        data, skipped = _sheet_rows(sheet, lay.header_index + 1, header_norm)
-        rep.rows_skipped = lay.header_index + 1 + skipped + trailing
-        rep.rows_read = len(data)
+        start = lay.header_index + 1
+        skips = skip_rows(sheet.rows, start, header_norm)
+        rep.rows_skipped = start + len(skips) + trailing
+        rep.rows_read = len(sheet.rows) - start - len(skips)
         if lay.problem:
+            data = [(sheet.row_number(i), sheet.rows[i]) for i in range(start, len(sheet.rows))
+                    if i not in skips]
             rep.status = "rejected"
             rep.problems.append(lay.problem)
             rep.missing_columns = [TABLES[lay.kind].col(m).header for m in lay.missing] if lay.kind else []
@@ -194,10 +198,9 @@ def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0
             continue
         rep.extra_columns = list(lay.extras)
         rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
-        if data:
-            target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):03d}.csv"
-            out.chunks.append(write_chunk(target, TABLES[lay.kind], rel, sheet.name, sheet.date1904,
-                                          lay.columns, lay.extras, data))
+        if rep.rows_read:
+            out.chunks.append(make_chunk(TABLES[lay.kind], rel, sheet, sheet.date1904,
+                                         lay.columns, lay.extras, start, skips))
     return out
 
 
@@ -209,21 +212,28 @@ class Typed:
 
 
 def load_chunk(con, chunk: Chunk, file_index: int, offset: int) -> None:
-    """A Python-reader chunk (CSV text) -> temp table _chunk: raw text under canonical names."""
+    """A Python-reader chunk (Arrow text columns) -> temp table _chunk: the data rows' raw text
+    under canonical names (empty cells NULL, NUL characters removed: they are not data)."""
     table = TABLES[chunk.table]
     base = (file_index << 32) + offset
+    present = set(chunk.data.column_names)
+
+    def text(name: str) -> str:
+        return f"nullif(replace(a.\"{name}\", chr(0), ''), '')" if name in present else "CAST(NULL AS VARCHAR)"
+
     xs = [f"x{i}" for i in range(len(chunk.extras))]
-    names = ["_local", "_row", *table.names, *xs]
-    cols = "{" + ", ".join(f"'{n}': '{'BIGINT' if n in ('_local', '_row') else 'VARCHAR'}'"
-                           for n in names) + "}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _chunk AS "
-        f"SELECT _local + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
-        f"CAST(_row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
-        + ", ".join(f'"{n}"' for n in table.names)
-        + f", {_extra_sql(list(zip(chunk.extras, xs)))} AS _extra "
-        f"FROM read_csv({_lit(chunk.path)}, header = false, columns = {cols}, delim = ',', "
-        f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
+    con.register("_arrow_chunk", chunk.data)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _chunk AS "
+            f"SELECT a._row + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
+            f"CAST(a._row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
+            + ", ".join(f'{text(n)} AS "{n}"' for n in table.names)
+            + f", {_extra_sql([(h, text(x)) for h, x in zip(chunk.extras, xs)])} AS _extra "
+            f"FROM _arrow_chunk a WHERE NOT a._skip")
+    finally:
+        con.unregister("_arrow_chunk")
+    chunk.data = None
 
 
 def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
@@ -302,7 +312,6 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
         else:
             load_chunk(con, chunk, index, offset)
             offset += 1 << 24
-            os.unlink(chunk.path)
         emit(chunk.table, norm_select(TABLES[chunk.table]))
         con.execute("DROP TABLE _chunk")
     out.chunks = []
@@ -498,19 +507,6 @@ def finalize_kind(con, table: Table) -> None:
                n._seq, n._file, n._sheet, n._row
         FROM _norm n JOIN _class c USING (_seq) WHERE c.is_dup""")
     con.execute("DROP TABLE _norm")
-
-
-def _sheet_rows(sheet: Sheet, start: int, header_norm: list[str]):
-    """Data rows after the header: [(excel_row, cells)], skipped count."""
-    data, skipped = [], 0
-    rows = sheet.rows
-    for i in range(start, len(rows)):
-        why = is_skip_row(rows[i], header_norm)
-        if why:
-            skipped += 1
-        else:
-            data.append((sheet.row_number(i), rows[i]))
-    return data, skipped
 
 
 def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool):

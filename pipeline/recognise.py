@@ -122,6 +122,35 @@ def recognise(sheet: Sheet, kind: str | None = None) -> Layout | None:
     return lay
 
 
+_STRIP = " \t\r\n\u3000\u00a0\u200b\ufeff"
+
+
+def skip_rows(rows: list, start: int, header_norm: list[str] | None = None) -> dict[int, str]:
+    """{index: reason} for the rows from `start` on that are not data rows (see is_skip_row).
+
+    The hot path of every sheet: a fast pass over the first cells settles almost every row
+    as data, and only the rest go through is_skip_row. A row is data for certain when its
+    first cell is a non-negative number, or text that starts with neither a strip character
+    nor a 合计-like prefix and cannot be a repeated header: it starts with a digit, or with a
+    CJK ideograph (NFKC leaves those and their position alone) other than the first character
+    of the header's first name."""
+    h0 = next((h for h in header_norm if h), "") if header_norm else ""
+    h0c = h0[:1] or "\x00"
+    strip, prefixes = _STRIP, SKIP_PREFIXES
+    firsts = [r[0] if r else None for r in rows[start:]]
+    inf = float("inf")
+    maybe = [k for k, c in enumerate(firsts) if not (
+        (type(c) is str and c != "" and c[0] not in strip and not c.startswith(prefixes)
+         and (c[0].isdigit() or ("\u4e00" <= c[0] <= "\u9fff" and c[0] != h0c)))
+        or (type(c) is float and 0 <= c < inf) or (type(c) is int and c >= 0))]
+    out = {}
+    for k in maybe:
+        why = is_skip_row(rows[start + k], header_norm)
+        if why:
+            out[start + k] = why
+    return out
+
+
 def is_skip_row(row: list[str], header_norm: list[str] | None = None) -> str | None:
     """Why a row after the header is not a data row ('empty', 'total', 'header'), else None."""
     first = None
