@@ -251,13 +251,20 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | Non
     trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
     first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
     hdr = [h if isinstance(h, str) else "" for h in chunk.header_cells]
+    # fast path (almost every row): a first cell that starts with neither a trimmed character,
+    # a 合计-like prefix nor the header's first character is a data row
+    h0c = (hdr[0].strip()[:1] if hdr else "")
+    prefixes = "|".join(SKIP_PREFIXES)
+    fast = (f"regexp_matches(c0, '^[^{trim[1:-1]}]') AND NOT regexp_matches(c0, '^({prefixes})')"
+            + (f" AND NOT starts_with(c0, {_lit(h0c)})" if h0c else ""))
     same = " AND ".join(
         [f"coalesce(trim(c{i}, {trim}), '') = {_lit(h.strip())}" for i, h in enumerate(hdr)]
         + [f"c{i} IS NULL" for i in range(len(hdr), chunk.width)])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rawc AS
         SELECT rowid AS _i, *,
-               CASE WHEN {first} IS NULL THEN 'empty'
+               CASE WHEN {fast} THEN NULL
+                    WHEN {first} IS NULL THEN 'empty'
                     WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
                     WHEN {same} THEN 'header' END AS _skip
         FROM _raw""")

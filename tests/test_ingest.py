@@ -244,6 +244,9 @@ def test_native_csv_path_equals_python_path(tmp_path, monkeypatch, encoding, wid
             rows.append(MEMBER_HEADER + ["备注"])            # a repeated header
         if i == 30:
             rows.append(rows[-1])                           # an exact duplicate
+        if i == 35:                                         # first cells off the fast path
+            rows.append(["\u3000合计", "3人"])               # a total row behind a U+3000
+            rows.append([" 099", "王五", ID2, "之子", "男", ""])   # a data row behind a space
     rows.append(["", "无名", "", "其他", "男", ""])           # cannot be attributed
     if wide_row:
         rows.append(["039", "宽行", ID2, "之女", "女", "", "x"] + ["y"] * 20)   # wider than any header
@@ -266,8 +269,8 @@ def test_native_csv_path_equals_python_path(tmp_path, monkeypatch, encoding, wid
     python_path = snapshot(10**12)
     native_path = snapshot(0)
     assert native_path == python_path
-    # rows read: 40 members + the duplicate + the unattributable row (+ the wide row)
-    assert python_path[0][0][2] == 40 + 2 + (1 if wide_row else 0)
+    # rows read: 40 members + the duplicate + the unattributable row + " 099" (+ the wide row)
+    assert python_path[0][0][2] == 40 + 3 + (1 if wide_row else 0)
 
 
 def test_parallel_workers_equal_serial_ingest(tmp_path):

@@ -433,6 +433,33 @@ def test_text_column_equals_cell_text(cells):
     assert text_column(list(cells)) == [cell_text(v) for v in cells]
 
 
+# first cells that sit on the edges of skip_rows' fast path: strip characters, 合计-like prefixes,
+# the header's own first name and its first character, digits (ASCII and full-width), ideographs
+FIRST_CELLS = st.one_of(
+    CELLS,
+    st.sampled_from(["户编号", "户编号 ", " 户编号", "户", "户主", "\u3000户编号", "户\u200b编号",
+                     "合计", "合计：", " 合计", "\u3000小计", "备注", "备", "001", "１２", "张三", "县",
+                     "", " ", "\u3000", "\u200b", "\ufeff", "-1", "A户"]),
+    st.lists(st.sampled_from(["户", "编", "号", "合", "计", " ", "\u3000", "\u200b", "1", "张", "Ａ"]),
+             max_size=4).map("".join),
+)
+ROWS = st.lists(st.one_of(st.just([]), st.lists(st.one_of(FIRST_CELLS, CELLS), min_size=1, max_size=4)),
+                max_size=25)
+
+
+@SETTINGS
+@given(ROWS, st.sampled_from([["户编号", "姓名", "证件号码"], ["", "户编号", "姓名"], ["编号"], []]),
+       st.integers(0, 3))
+def test_skip_rows_equals_is_skip_row(rows, header, start):
+    """skip_rows (a fast pass over first cells) classifies every row as is_skip_row does."""
+    from pipeline.recognise import is_skip_row, skip_rows
+
+    header_norm = header or None
+    rows = [list(r) for r in rows] + [header + ["x"], list(header)]     # a repeated header too
+    expected = {i: why for i in range(start, len(rows)) if (why := is_skip_row(rows[i], header_norm))}
+    assert skip_rows(rows, start, header_norm) == expected
+
+
 # ---------------------------------------------------------------------------------------------
 # P4: dates
 
