@@ -359,22 +359,39 @@ PARALLEL_MIN_BYTES = 8 * 1024**2      # below this, a worker pool's start-up cos
 
 
 class Stager:
-    """Collects the normalised chunks of every kind in `_norm_<kind>`, in file order."""
+    """Collects the normalised chunks of every kind in `_norm_<kind>`, in file order.
+
+    Workers' parquet chunks are only listed while the pool runs (both cores parse) and are
+    loaded per kind in one parallel read_parquet when the kind is finalised."""
 
     def __init__(self, con):
         self.con = con
         self.kinds: set[str] = set()
+        self.tables: set[str] = set()
+        self.parquet: dict[str, list[str]] = {}
 
     def add_select(self, table: str, select: str) -> None:
-        if table not in self.kinds:
+        self.kinds.add(table)
+        if table not in self.tables:
             self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{table}" AS {select}')
-            self.kinds.add(table)
+            self.tables.add(table)
         else:
             self.con.execute(f'INSERT INTO "_norm_{table}" {select}')
 
     def add_typed(self, chunk: Typed) -> None:
-        self.add_select(chunk.table, f"SELECT * FROM read_parquet({_lit(chunk.path)})")
-        os.unlink(chunk.path)
+        self.kinds.add(chunk.table)
+        self.parquet.setdefault(chunk.table, []).append(chunk.path)
+
+    def source(self, table: str) -> str:
+        """The relation holding every normalised row of `table`: the worker's parquet chunks
+        read in parallel, or the staged table (with any parquet chunks added to it)."""
+        paths = self.parquet.get(table, [])
+        parquet = "read_parquet([" + ", ".join(_lit(p) for p in paths) + "])"
+        if table not in self.tables:
+            return parquet
+        if paths:
+            self.con.execute(f'INSERT INTO "_norm_{table}" SELECT * FROM {parquet}')
+        return f'"_norm_{table}"'
 
 
 def _extra_sql(pairs: list[tuple[str, str]]) -> str:
@@ -438,54 +455,77 @@ def _keys_of(table: Table) -> dict[str, str]:
     return k
 
 
-def finalize_kind(con, table: Table) -> None:
-    """Normalise the staged rows of one kind, reject, dedupe, findings, insert canonical rows."""
+DUP_HASH = "hash({canon})"     # groups candidate exact duplicates (tests force collisions with "0")
+
+
+def _classify_sql(table: Table, source: str, partition: str) -> str:
+    """The rows of `source` that are not loaded, with their reason: unattributable, exact
+    duplicate (the first copy in file order stays), repeated key with other content.
+    Windows run over a narrow projection; `partition` groups candidate exact duplicates."""
     t = table.name
-    con.execute(f'ALTER TABLE "_norm_{t}" RENAME TO _norm')
     canon = ", ".join(f'"{c}"' for c in table.names)
     key_null = " AND ".join(f'"{k}" IS NULL' for k in table.keys)
-    unique = table.unique_key
-    # classify every row: reject reason or NULL
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _class AS
+    keyed = "true" if table.unique_key else "false"
+    ukey = f'"{table.unique_key or table.keys[0]}"'
+    part = DUP_HASH.format(canon=canon) + " AS _h" if partition == "hash" else canon
+    part_ref = "_h" if partition == "hash" else canon
+    label = KEY_LABEL.get(t, table.col(table.keys[0]).header)
+    return f"""
         WITH a AS (
-            SELECT _seq, _file, _row, ({key_null}) AS unattributable,
-                   first_value(_file) OVER w AS dup_file, first_value(_row) OVER w AS dup_row,
-                   row_number() OVER w AS dup_n
-            FROM _norm
-            WINDOW w AS (PARTITION BY {canon} ORDER BY _seq)
-        ), b AS (
-            SELECT a.*, n."{unique or table.keys[0]}" AS ukey FROM a JOIN _norm n USING (_seq)
+            SELECT _seq, _file, _row, _ukey, _unattr,
+                   first_value(_file) OVER w AS _dup_file, first_value(_row) OVER w AS _dup_row,
+                   first_value(_seq) OVER w AS _dup_first, row_number() OVER w AS _dup_n
+            FROM (SELECT _seq, _file, _row, {ukey} AS _ukey, ({key_null}) AS _unattr,
+                         {part} FROM {source})
+            WINDOW w AS (PARTITION BY {part_ref} ORDER BY _seq)
         ), c AS (
-            SELECT b.*,
-                   CASE WHEN {'true' if unique else 'false'} AND NOT unattributable AND dup_n = 1
-                             AND ukey IS NOT NULL
-                        THEN row_number() OVER (PARTITION BY ukey, (NOT unattributable AND dup_n = 1)
-                                                ORDER BY _seq) END AS key_n,
-                   CASE WHEN {'true' if unique else 'false'} AND ukey IS NOT NULL
-                        THEN first_value(_file) OVER (PARTITION BY ukey, (NOT unattributable AND dup_n = 1) ORDER BY _seq) END AS key_file,
-                   CASE WHEN {'true' if unique else 'false'} AND ukey IS NOT NULL
-                        THEN first_value(_row) OVER (PARTITION BY ukey, (NOT unattributable AND dup_n = 1) ORDER BY _seq) END AS key_row
-            FROM b
+            SELECT a.*,
+                   CASE WHEN {keyed} AND NOT _unattr AND _dup_n = 1 AND _ukey IS NOT NULL
+                        THEN row_number() OVER k END AS _key_n,
+                   CASE WHEN {keyed} AND _ukey IS NOT NULL THEN first_value(_file) OVER k END AS _key_file,
+                   CASE WHEN {keyed} AND _ukey IS NOT NULL THEN first_value(_row) OVER k END AS _key_row
+            FROM a
+            WINDOW k AS (PARTITION BY _ukey, (NOT _unattr AND _dup_n = 1) ORDER BY _seq)
+        ), r AS (
+            SELECT _seq, _dup_first, _dup_n,
+                   CASE WHEN _unattr THEN 'cannot be attributed: no {label}'
+                        WHEN _dup_n > 1 THEN 'duplicate of ' || _dup_file || ' row ' || _dup_row
+                        WHEN _key_n > 1 THEN 'duplicate key of ' || _key_file || ' row ' || _key_row
+                   END AS reason,
+                   (NOT _unattr AND _dup_n > 1) AS is_dup
+            FROM c
         )
-        SELECT _seq,
-               CASE WHEN unattributable THEN 'cannot be attributed: no {KEY_LABEL.get(t, table.col(table.keys[0]).header)}'
-                    WHEN dup_n > 1 THEN 'duplicate of ' || dup_file || ' row ' || dup_row
-                    WHEN key_n > 1 THEN 'duplicate key of ' || key_file || ' row ' || key_row
-               END AS reason,
-               (NOT unattributable AND dup_n > 1) AS is_dup
-        FROM c""")
+        SELECT * FROM r WHERE reason IS NOT NULL"""
+
+
+def finalize_kind(con, table: Table, source: str | None = None) -> None:
+    """Reject, dedupe, findings and canonical rows of one kind's normalised rows (`source`:
+    a relation, by default the staged table `_norm_<kind>`).
+
+    Exact duplicates are grouped by a hash of the canonical columns; every duplicate found is
+    then compared column by column with the copy it duplicates, and on any hash collision the
+    grouping is redone on the columns themselves, so the result is exact either way."""
+    t = table.name
+    source = source or f'"_norm_{t}"'
+    canon = ", ".join(f'"{c}"' for c in table.names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _class AS {_classify_sql(table, source, 'hash')}")
+    same = " AND ".join(f'd."{c}" IS NOT DISTINCT FROM f."{c}"' for c in table.names)
+    collisions = con.execute(f"""
+        SELECT count(*) FROM _class c JOIN {source} d ON d._seq = c._seq
+        JOIN {source} f ON f._seq = c._dup_first
+        WHERE c._dup_n > 1 AND NOT ({same})""").fetchone()[0]
+    if collisions:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _class AS {_classify_sql(table, source, 'columns')}")
     # rejected rows with their raw values
     con.execute(f"""
         INSERT INTO rejected_rows
         SELECT n._file, n._sheet, n._row, '{t}', c.reason, {_raw_json(table)}
-        FROM _class c JOIN _norm n USING (_seq)
-        WHERE c.reason IS NOT NULL ORDER BY n._seq""")
+        FROM {source} n JOIN _class c USING (_seq) ORDER BY n._seq""")
     # canonical rows
     con.execute(f"""
         INSERT INTO "{t}" BY NAME
         SELECT {canon}, n._seq AS _rid, n._file, n._sheet, n._row, n._extra
-        FROM _norm n JOIN _class c USING (_seq) WHERE c.reason IS NULL ORDER BY n._seq""")
+        FROM {source} n ANTI JOIN _class c USING (_seq) ORDER BY n._seq""")
     # schema findings (for loaded rows; a duplicate copy raises SCH-03 only)
     k = _keys_of(table)
     keycols = ", ".join(f"{v} AS {name}" for name, v in k.items())
@@ -494,26 +534,27 @@ def finalize_kind(con, table: Table) -> None:
         fails = N.raw_present_typed_null(c, f'n."raw:{c.name}"', f'n."{c.name}"')
         if fails:
             parts.append(f"SELECT 'SCH-02' AS rule_id, '{c.name}' AS field, n.\"raw:{c.name}\" AS value, "
-                         f"n._seq FROM _norm n WHERE {fails}")
+                         f"n._seq FROM {source} n WHERE {fails}")
         if c.name in table.not_null:
             parts.append(f"SELECT 'SCH-04' AS rule_id, '{c.name}' AS field, NULL AS value, n._seq "
-                         f"FROM _norm n WHERE cc_text(n.\"raw:{c.name}\") IS NULL")
+                         f"FROM {source} n WHERE cc_text(n.\"raw:{c.name}\") IS NULL")
     if parts:
         con.execute(f"""
             INSERT INTO schema_findings
             SELECT f.rule_id, '{t}', f.field, f.value, {keycols}, NULL,
                    n._seq, n._file, n._sheet, n._row
-            FROM ({' UNION ALL '.join(parts)}) f
-            JOIN _norm n USING (_seq) JOIN _class c USING (_seq)
-            WHERE c.reason IS NULL
+            FROM (SELECT * FROM ({' UNION ALL '.join(parts)}) ANTI JOIN _class c USING (_seq)) f
+            JOIN {source} n USING (_seq)
             ORDER BY n._seq""")
     con.execute(f"""
         INSERT INTO schema_findings
         SELECT 'SCH-03', '{t}', NULL, NULL, {keycols},
                substr(sha256(CAST(to_json(struct_pack({', '.join(f'"{x}" := n."{x}"' for x in table.names)})) AS VARCHAR)), 1, 16),
                n._seq, n._file, n._sheet, n._row
-        FROM _norm n JOIN _class c USING (_seq) WHERE c.is_dup""")
-    con.execute("DROP TABLE _norm")
+        FROM {source} n JOIN _class c USING (_seq) WHERE c.is_dup""")
+    con.execute("DROP TABLE _class")
+    if source == f'"_norm_{t}"':
+        con.execute(f'DROP TABLE "_norm_{t}"')
 
 
 def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool):
@@ -560,9 +601,9 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
             reports[-len(reported):] = out.reports      # a csv fallback may have replaced them
             if progress:
                 progress(rel)
-    for t in TABLES.values():
-        if t.name in stager.kinds:
-            finalize_kind(con, t)
+        for t in TABLES.values():
+            if t.name in stager.kinds:
+                finalize_kind(con, t, stager.source(t.name))
     # rejected counts per (file, sheet)
     counts = {(f, s): n for f, s, n in con.execute(
         "SELECT file, coalesce(sheet, ''), count(*) FROM rejected_rows GROUP BY ALL").fetchall()}
