@@ -211,9 +211,9 @@ class Typed:
     path: str
 
 
-def load_chunk(con, chunk: Chunk, file_index: int, offset: int) -> None:
-    """A Python-reader chunk (Arrow text columns) -> temp table _chunk: the data rows' raw text
-    under canonical names (empty cells NULL, NUL characters removed: they are not data)."""
+def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
+    """SQL over the registered Arrow table _arrow_chunk of a Python-reader chunk: the data rows'
+    raw text under canonical names (empty cells NULL, NUL characters removed: they are not data)."""
     table = TABLES[chunk.table]
     base = (file_index << 32) + offset
     present = set(chunk.data.column_names)
@@ -222,18 +222,11 @@ def load_chunk(con, chunk: Chunk, file_index: int, offset: int) -> None:
         return f"nullif(replace(a.\"{name}\", chr(0), ''), '')" if name in present else "CAST(NULL AS VARCHAR)"
 
     xs = [f"x{i}" for i in range(len(chunk.extras))]
-    con.register("_arrow_chunk", chunk.data)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _chunk AS "
-            f"SELECT a._row + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
+    return (f"SELECT a._row + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
             f"CAST(a._row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
             + ", ".join(f'{text(n)} AS "{n}"' for n in table.names)
             + f", {_extra_sql([(h, text(x)) for h, x in zip(chunk.extras, xs)])} AS _extra "
             f"FROM _arrow_chunk a WHERE NOT a._skip")
-    finally:
-        con.unregister("_arrow_chunk")
-    chunk.data = None
 
 
 def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
@@ -285,15 +278,16 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | Non
     return read, skipped
 
 
-def norm_select(table: Table) -> str:
-    """SELECT over _chunk: typed canonical values, with the raw text of typed/required columns."""
+def norm_select(table: Table, source: str = "_chunk") -> str:
+    """SELECT over the raw rows `source`: typed canonical values, with the raw text of
+    typed/required columns."""
     prep = N.prep_list(table, prefix="s.")
     typed = N.select_list(table, date1904="p._d1904", prefix="p.")
     raws = "".join(f', s."{c}" AS "raw:{c}"' for c in _raw_kept(table))
     praws = "".join(f', p."raw:{c}"' for c in _raw_kept(table))
     return (f"SELECT p._seq, p._file, p._sheet, p._row, p._extra, {typed}{praws} "
             f"FROM (SELECT s._seq, s._file, s._sheet, s._row, s._extra, s._d1904, {prep}{raws} "
-            f"FROM _chunk s) p ORDER BY p._seq")
+            f"FROM {source} s) p")
 
 
 def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None, tmpdir: str,
@@ -316,11 +310,16 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
                 continue
             rep = out.reports[chunk.report_index]
             rep.rows_read, rep.rows_skipped = counts[0], rep.rows_skipped + counts[1]
-        else:
-            load_chunk(con, chunk, index, offset)
+            emit(chunk.table, norm_select(TABLES[chunk.table]))
+            con.execute("DROP TABLE _chunk")
+        else:           # normalised straight from the Arrow columns (no staging table)
+            con.register("_arrow_chunk", chunk.data)
+            try:
+                emit(chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index, offset)})"))
+            finally:
+                con.unregister("_arrow_chunk")
+                chunk.data = None
             offset += 1 << 24
-        emit(chunk.table, norm_select(TABLES[chunk.table]))
-        con.execute("DROP TABLE _chunk")
     out.chunks = []
     return out
 

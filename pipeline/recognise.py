@@ -139,10 +139,12 @@ def skip_rows(rows: list, start: int, header_norm: list[str] | None = None) -> d
     strip, prefixes = _STRIP, SKIP_PREFIXES
     firsts = [r[0] if r else None for r in rows[start:]]
     inf = float("inf")
-    maybe = [k for k, c in enumerate(firsts) if not (
-        (type(c) is str and c != "" and c[0] not in strip and not c.startswith(prefixes)
-         and (c[0].isdigit() or ("\u4e00" <= c[0] <= "\u9fff" and c[0] != h0c)))
-        or (type(c) is float and 0 <= c < inf) or (type(c) is int and c >= 0))]
+    # each distinct first cell is judged once (a column of county names has one)
+    data = {c for c in set(firsts) if
+            (type(c) is str and c != "" and c[0] not in strip and not c.startswith(prefixes)
+             and (c[0].isdigit() or ("\u4e00" <= c[0] <= "\u9fff" and c[0] != h0c)))
+            or (type(c) is float and 0 <= c < inf) or (type(c) is int and c >= 0)}
+    maybe = [k for k, c in enumerate(firsts) if c not in data or type(c) is bool]   # True == 1
     out = {}
     for k in maybe:
         why = is_skip_row(rows[start + k], header_norm)
