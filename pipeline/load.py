@@ -2,16 +2,17 @@
 
     ingest(con, files, root)  -> list[FileReport]
 
-Flow per file (read_one, pure Python, may run in a worker process):
-  read (pipeline.read) → recognise the header and kind (pipeline.recognise) → skip title,
-  header, empty, repeated-header and 合计/总计/… rows → write the data rows' raw text as a
-  CSV chunk (large csv files: DuckDB parses them directly, see NativeCsv).
+Flow per file (read_one, no database, may run in a worker process):
+  read (pipeline.read) → recognise the header and kind (pipeline.recognise) → mark title,
+  header, empty, repeated-header and 合计/总计/… rows as skipped (skip_rows) → the rows' raw
+  text as Arrow columns (a Chunk; large csv files: DuckDB parses them directly, see NativeCsv).
 Then (stage_outcome, in the worker's or the main DuckDB): each chunk is normalised with the
-SQL macros of pipeline.normalise into `_norm_<kind>` (typed values, with the raw text of typed
-and required columns kept beside them). Workers hand their chunks back as parquet.
+SQL macros of pipeline.normalise straight from its Arrow columns (typed values, with the raw
+text of typed and required columns kept beside them). Workers hand their chunks back as
+parquet, read per kind when the kind is finalised; the serial path stages `_norm_<kind>`.
 Finally, per kind (finalize_kind, main process, all files together): unattributable rows are
-rejected; exact duplicates (all canonical columns equal, within or across files) keep the
-first copy in file order and raise SCH-03; repeated keys with different content (households,
+rejected; exact duplicates (all canonical columns equal, within or across files; grouped by
+a hash, verified column by column) keep the first copy in file order and raise SCH-03; repeated keys with different content (households,
 helpers, projects) keep the first row; SCH-02/SCH-04 findings go to `schema_findings`,
 rejected rows to `rejected_rows`. Every data row is loaded or rejected:
 rows_read = rows_loaded + rows_rejected.
@@ -280,7 +281,7 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | Non
 
 def norm_select(table: Table, source: str = "_chunk") -> str:
     """SELECT over the raw rows `source`: typed canonical values, with the raw text of
-    typed/required columns."""
+    typed/required columns (in no particular order: finalize_kind orders by _seq)."""
     prep = N.prep_list(table, prefix="s.")
     typed = N.select_list(table, date1904="p._d1904", prefix="p.")
     raws = "".join(f', s."{c}" AS "raw:{c}"' for c in _raw_kept(table))
