@@ -5,20 +5,23 @@
 Flow per file (read_one, no database, may run in a worker process):
   read (pipeline.read) → recognise the header and kind (pipeline.recognise) → mark title,
   header, empty, repeated-header and 合计/总计/… rows as skipped (skip_rows) → the rows' raw
-  text as Arrow columns (a Chunk; large csv files: DuckDB parses them directly, see NativeCsv).
+  text as columns (a Chunk: Arrow in a reader worker, a CSV file otherwise; large csv files:
+  DuckDB parses them directly, see NativeCsv).
 Then (stage_outcome, in the worker's or the main DuckDB): each chunk is normalised with the
-SQL macros of pipeline.normalise straight from its Arrow columns (typed values, with the raw
+SQL macros of pipeline.normalise straight from the chunk (typed values, with the raw
 text of typed and required columns kept beside them). Workers hand their chunks back as
 parquet, read per kind when the kind is finalised; the serial path stages `_norm_<kind>`.
 Finally, per kind (finalize_kind, main process, all files together): unattributable rows are
 rejected; exact duplicates (all canonical columns equal, within or across files; grouped by
-a hash, verified column by column) keep the first copy in file order and raise SCH-03; repeated keys with different content (households,
+a hash, verified column by column) keep the first copy in file order and raise SCH-03;
+repeated keys with different content (households,
 helpers, projects) keep the first row; SCH-02/SCH-04 findings go to `schema_findings`,
 rejected rows to `rejected_rows`. Every data row is loaded or rejected:
 rows_read = rows_loaded + rows_rejected.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -76,23 +79,26 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class Chunk:
-    """One sheet's rows after the header as text columns (an Arrow table, in memory): _row (the
-    Excel/CSV row number), _skip (not a data row), the canonical columns present in the file,
-    and the extra columns x0, x1, …. Consumed in the process that read it."""
+    """One sheet's rows after the header as text columns: _row (the Excel/CSV row number),
+    _skip (not a data row), the canonical columns present in the file, the extra columns
+    x0, x1, …  Held as an in-memory Arrow table (`data`, reader workers) or written as a
+    CSV file (`path`, the serial path): DuckDB's Python bridge for Arrow imports pandas
+    (~0.3 s), which `cardcheck validate` must not pay; a worker pays it once."""
     table: str
     rel: str
     sheet: str
     date1904: bool
-    data: object                                       # pyarrow.Table
+    columns: list[str] = field(default_factory=list)  # the canonical columns present
     extras: list[str] = field(default_factory=list)   # headers of the extra columns x0, x1, …
+    path: str | None = None                           # CSV hand-off
+    data: object = None                               # Arrow hand-off (pyarrow.Table)
 
 
-def make_chunk(table: Table, rel: str, sheet: Sheet, date1904: bool, columns: dict[str, int],
-               extras: dict[str, int], start: int, skips: dict[int, str]) -> Chunk:
-    """The sheet's rows from `start` on as Arrow text columns (skipped rows flagged, not removed:
-    filtering is done by DuckDB, the transposition at C speed)."""
-    import pyarrow as pa
-
+def make_chunk(target: Path, table: Table, rel: str, sheet: Sheet, date1904: bool,
+               columns: dict[str, int], extras: dict[str, int], start: int,
+               skips: dict[int, str], arrow: bool) -> Chunk:
+    """The sheet's rows from `start` on as text columns (skipped rows flagged, not removed:
+    DuckDB filters them; the transposition runs at C speed)."""
     rows = sheet.rows[start:]
     n = len(rows)
     cols = list(zip_longest(*rows, fillvalue=""))   # transpose (C speed)
@@ -101,15 +107,28 @@ def make_chunk(table: Table, rel: str, sheet: Sheet, date1904: bool, columns: di
     skip = [False] * n
     for i in skips:
         skip[i - start] = True
-    data = {"_row": pa.array(row_nos, pa.int64()), "_skip": pa.array(skip, pa.bool_())}
-    for c in table.columns:
-        i = columns.get(c.name)
-        if i is not None and i < width:
-            data[c.name] = pa.array(text_column(cols[i]), pa.string())
+    present = [c.name for c in table.columns if columns.get(c.name) is not None and columns[c.name] < width]
     kept = [h for h, i in extras.items() if i < width]
-    for k, h in enumerate(kept):
-        data[f"x{k}"] = pa.array(text_column(cols[extras[h]]), pa.string())
-    return Chunk(table.name, rel, sheet.name, date1904, pa.table(data), kept)
+    texts = [text_column(cols[columns[c]]) for c in present] + [text_column(cols[extras[h]]) for h in kept]
+    names = present + [f"x{k}" for k in range(len(kept))]
+    chunk = Chunk(table.name, rel, sheet.name, date1904, present, kept)
+    if arrow:
+        import pyarrow as pa
+
+        chunk.data = pa.table({"_row": pa.array(row_nos, pa.int64()), "_skip": pa.array(skip, pa.bool_()),
+                               **{nm: pa.array(v, pa.string()) for nm, v in zip(names, texts)}})
+        return chunk
+    with open(target, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        try:
+            w.writerows(zip(row_nos, skip, *texts))
+        except csv.Error:       # a NUL character in a cell: not data, drop it
+            f.seek(0)
+            f.truncate()
+            w.writerows([[v.replace("\x00", "") if isinstance(v, str) else v for v in r]
+                         for r in zip(row_nos, skip, *texts)])
+    chunk.path = str(target)
+    return chunk
 
 
 @dataclass
@@ -136,7 +155,7 @@ class FileOutcome:
 
 
 def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0,
-             native: bool = True) -> FileOutcome:
+             native: bool = True, arrow: bool = False) -> FileOutcome:
     digest = sha256_file(path) if path.is_file() else ""
     if native and path.suffix.lower() in CSV_SUFFIXES and path.is_file() \
             and path.stat().st_size >= NATIVE_CSV_MIN_BYTES:
@@ -200,8 +219,9 @@ def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0
         rep.extra_columns = list(lay.extras)
         rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
         if rep.rows_read:
-            out.chunks.append(make_chunk(TABLES[lay.kind], rel, sheet, sheet.date1904,
-                                         lay.columns, lay.extras, start, skips))
+            target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):03d}.csv"
+            out.chunks.append(make_chunk(target, TABLES[lay.kind], rel, sheet, sheet.date1904,
+                                         lay.columns, lay.extras, start, skips, arrow))
     return out
 
 
@@ -213,26 +233,45 @@ class Typed:
 
 
 def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
-    """SQL over the registered Arrow table _arrow_chunk of a Python-reader chunk: the data rows'
-    raw text under canonical names (empty cells NULL, NUL characters removed: they are not data)."""
+    """SQL over a Python-reader chunk: the data rows' raw text under canonical names (empty
+    cells NULL, NUL characters removed: they are not data)."""
     table = TABLES[chunk.table]
     base = (file_index << 32) + offset
-    present = set(chunk.data.column_names)
+    present = set(chunk.columns) | {f"x{i}" for i in range(len(chunk.extras))}
 
     def text(name: str) -> str:
         return f"nullif(replace(a.\"{name}\", chr(0), ''), '')" if name in present else "CAST(NULL AS VARCHAR)"
 
     xs = [f"x{i}" for i in range(len(chunk.extras))]
+    if chunk.data is not None:
+        rel = "_arrow_chunk"            # registered by the caller
+    else:
+        decl = ", ".join(["'_row': 'BIGINT'", "'_skip': 'BOOLEAN'"]
+                         + [f"'{n}': 'VARCHAR'" for n in [*chunk.columns, *xs]])
+        rel = (f"read_csv({_lit(chunk.path)}, header = false, columns = {{{decl}}}, delim = ',', "
+               f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
     return (f"SELECT a._row + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
             f"CAST(a._row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
             + ", ".join(f'{text(n)} AS "{n}"' for n in table.names)
             + f", {_extra_sql([(h, text(x)) for h, x in zip(chunk.extras, xs)])} AS _extra "
-            f"FROM _arrow_chunk a WHERE NOT a._skip")
+            f"FROM {rel} a WHERE NOT a._skip")
+
+
+def _physical_lines(path: str) -> int:
+    """Lines of a text file as the csv module numbers them (a last line without a newline counts)."""
+    n, last = 0, b""
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+            last = block[-1:]
+    return n + (1 if last and last != b"\n" else 0)
 
 
 def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
     """A large csv parsed by DuckDB -> temp table _chunk; (rows read, rows skipped), or None when
-    a row is wider than expected (the caller then falls back to the Python reader)."""
+    a row is wider than expected, or when records and physical lines differ (a quoted field
+    spanning lines, a blank line, bare-CR line ends): the caller then falls back to the Python
+    reader, whose row numbers are physical line numbers."""
     table = TABLES[chunk.table]
     base = file_index << 32
     decl = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(chunk.width)) + "}"
@@ -240,7 +279,10 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | Non
         f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({_lit(chunk.path)}, "
         f"header = false, skip = {chunk.skip}, columns = {decl}, delim = ',', quote = '\"', "
         f"escape = '\"', auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
-    if con.execute(f"SELECT count(*) FROM _raw WHERE c{chunk.width - 1} IS NOT NULL").fetchone()[0]:
+    wide, records = con.execute(
+        f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*) FROM _raw").fetchone()
+    if wide or chunk.skip + records != _physical_lines(chunk.path):
+        con.execute("DROP TABLE _raw")
         return None
     trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
     first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
@@ -313,13 +355,17 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
             rep.rows_read, rep.rows_skipped = counts[0], rep.rows_skipped + counts[1]
             emit(chunk.table, norm_select(TABLES[chunk.table]))
             con.execute("DROP TABLE _chunk")
-        else:           # normalised straight from the Arrow columns (no staging table)
-            con.register("_arrow_chunk", chunk.data)
+        else:           # normalised straight from the chunk (no staging table)
+            if chunk.data is not None:
+                con.register("_arrow_chunk", chunk.data)
             try:
                 emit(chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index, offset)})"))
             finally:
-                con.unregister("_arrow_chunk")
-                chunk.data = None
+                if chunk.data is not None:
+                    con.unregister("_arrow_chunk")
+                    chunk.data = None
+                else:
+                    os.unlink(chunk.path)
             offset += 1 << 24
     out.chunks = []
     return out
@@ -342,7 +388,7 @@ def _worker(args) -> FileOutcome:
             "memory_limit": os.environ.get("CARDCHECK_WORKER_MEMORY_LIMIT", "1GB")})
         N.install(_WORKER_CON)
     con = _WORKER_CON
-    out = read_one(Path(path), rel, kind, tmpdir, index)
+    out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True)
     typed: list[Typed] = []
 
     def emit(table: str, select: str) -> None:

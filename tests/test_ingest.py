@@ -230,8 +230,10 @@ def test_ambiguous_kind_is_reported_not_guessed(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig"])
 @pytest.mark.parametrize("wide_row", [False, True])
-def test_native_csv_path_equals_python_path(tmp_path, monkeypatch, encoding, wide_row):
-    """Large csv files are parsed by DuckDB; the result must equal the Python reader's."""
+@pytest.mark.parametrize("multiline", [False, True])
+def test_native_csv_path_equals_python_path(tmp_path, monkeypatch, encoding, wide_row, multiline):
+    """Large csv files are parsed by DuckDB; the result must equal the Python reader's, row
+    numbers included (a quoted field spanning lines or a blank line: the Python reader)."""
     import pipeline.load as L
 
     rows = [["XX县家庭成员表"], ["导出日期：2026-10-31"], MEMBER_HEADER + ["备注"]]
@@ -250,9 +252,14 @@ def test_native_csv_path_equals_python_path(tmp_path, monkeypatch, encoding, wid
     rows.append(["", "无名", "", "其他", "男", ""])           # cannot be attributed
     if wide_row:
         rows.append(["039", "宽行", ID2, "之女", "女", "", "x"] + ["y"] * 20)   # wider than any header
+    if multiline:
+        rows.insert(8, ["005", "赵六", ID2, "之女", "女", "第一行\n第二行"])   # a note over two lines
     rows.append(["合计", "40人"])
     with open(tmp_path / "m.csv", "w", encoding=encoding, newline="") as f:
-        csv.writer(f).writerows(rows)
+        csv.writer(f).writerows(rows[:30])
+        if multiline:
+            f.write("\r\n")                                 # a blank line
+        csv.writer(f).writerows(rows[30:])
 
     def snapshot(native_min):
         monkeypatch.setattr(L, "NATIVE_CSV_MIN_BYTES", native_min)
@@ -264,13 +271,19 @@ def test_native_csv_path_equals_python_path(tmp_path, monkeypatch, encoding, wid
                  for r in reps],
                 q("SELECT * EXCLUDE (_rid) FROM members ORDER BY _row"),
                 q('SELECT "row", reason, raw FROM rejected_rows ORDER BY "row"'),
-                q("SELECT rule_id, field, value, _row FROM schema_findings ORDER BY _row, rule_id, field"))
+                q("SELECT rule_id, field, value, _row FROM schema_findings ORDER BY _row, rule_id, field"),
+                q("SELECT name, _row FROM members ORDER BY _row"))
 
     python_path = snapshot(10**12)
     native_path = snapshot(0)
     assert native_path == python_path
-    # rows read: 40 members + the duplicate + the unattributable row + " 099" (+ the wide row)
-    assert python_path[0][0][2] == 40 + 3 + (1 if wide_row else 0)
+    # rows read: 40 members + the duplicate + the unattributable row + " 099" (+ the wide row,
+    # + the member with a two-line note)
+    assert python_path[0][0][2] == 40 + 3 + (1 if wide_row else 0) + (1 if multiline else 0)
+    if multiline:           # the row after the two-line note has the line number Excel/WPS show
+        rows_of = python_path[4]
+        at = next(n for name, n in rows_of if name == "赵六")
+        assert min(n for _, n in rows_of if n > at) == at + 2
 
 
 def test_parallel_workers_equal_serial_ingest(tmp_path):

@@ -74,3 +74,17 @@ def test_unknown_kind_option_is_refused(tmp_path):
     f = members_file(tmp_path / "ok.xlsx", [["001", "张三", ID_OK, "户主", "男"]])
     proc = cardcheck("validate", f, "--kind", "nonsense")
     assert proc.returncode == 2 and "unknown --kind" in proc.stderr
+
+
+def test_validate_path_imports_no_heavy_library(tmp_path):
+    """validate starts fast: neither Great Expectations, pandas nor pyarrow is imported on its
+    path (DuckDB's Arrow bridge would import pandas; validate hands rows over as CSV)."""
+    f = members_file(tmp_path / "bad.xlsx", [["001", "张三", ID_BAD, "户主", "男"]])
+    code = ("import sys, cli\n"
+            f"sys.argv = ['cardcheck', 'validate', {str(f)!r}, '--format', 'json']\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('great_expectations', 'pandas', 'pyarrow', 'pandera') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "ID-01" in proc.stdout or "ID-0" in proc.stdout
