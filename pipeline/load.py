@@ -405,10 +405,11 @@ PARALLEL_MIN_BYTES = 8 * 1024**2      # below this, a worker pool's start-up cos
 
 
 class Stager:
-    """Collects the normalised chunks of every kind in `_norm_<kind>`, in file order.
+    """Collects the normalised chunks of every kind (their order does not matter: every row
+    carries _seq, which encodes file order, and finalize_kind orders by it).
 
-    Workers' parquet chunks are only listed while the pool runs (both cores parse) and are
-    loaded per kind in one parallel read_parquet when the kind is finalised."""
+    The serial path inserts into `_norm_<kind>`; workers' parquet chunks are only listed while
+    the pool runs (both cores parse) and are read per kind, in parallel, when it is finalised."""
 
     def __init__(self, con):
         self.con = con
