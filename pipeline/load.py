@@ -33,7 +33,7 @@ from pathlib import Path
 from checks.engine import ensure_tables
 from pipeline import normalise as N
 from pipeline.read import (CSV_SUFFIXES, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head, read_file,
-                           row_text, text_column)
+                           row_text, text_column, text_facts)
 from pipeline.recognise import SKIP_PREFIXES, recognise, skip_rows
 from schemas.headers import norm_header
 from schemas.tables import TABLES, Table
@@ -144,6 +144,7 @@ class NativeCsv:
     extras: dict[str, int]
     header_cells: list[str]
     report_index: int
+    lines: int                # physical lines of the file (records must match them, see load_native)
 
 
 @dataclass
@@ -156,11 +157,13 @@ class FileOutcome:
 
 def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0,
              native: bool = True, arrow: bool = False) -> FileOutcome:
-    digest = sha256_file(path) if path.is_file() else ""
-    if native and path.suffix.lower() in CSV_SUFFIXES and path.is_file() \
-            and path.stat().st_size >= NATIVE_CSV_MIN_BYTES:
+    large_csv = native and path.suffix.lower() in CSV_SUFFIXES and path.is_file() \
+        and path.stat().st_size >= NATIVE_CSV_MIN_BYTES
+    facts = text_facts(path) if large_csv else None      # one pass: hash, encoding, lines
+    digest = facts.sha256 if facts else sha256_file(path) if path.is_file() else ""
+    if large_csv:
         try:
-            head = csv_head(path, tmpdir)
+            head = csv_head(path, tmpdir, facts.utf8)
         except ReadError as exc:
             return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[str(exc)])], [], [])
         lay = recognise(head.sheet, kind)
@@ -172,7 +175,7 @@ def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0
             width = max(len(r) for r in head.sheet.rows) + 16
             return FileOutcome([rep], [NativeCsv(
                 lay.kind, head.utf8_path, str(path), rel, head.line_after[lay.header_index], width,
-                lay.columns, lay.extras, list(head.sheet.rows[lay.header_index]), 0)], [])
+                lay.columns, lay.extras, list(head.sheet.rows[lay.header_index]), 0, facts.lines)], [])
         # not recognised or refused: the Python reader gives every row its reason
     try:
         sheets = read_file(path)
@@ -257,16 +260,6 @@ def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
             f"FROM {rel} a WHERE NOT a._skip")
 
 
-def _physical_lines(path: str) -> int:
-    """Lines of a text file as the csv module numbers them (a last line without a newline counts)."""
-    n, last = 0, b""
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            n += block.count(b"\n")
-            last = block[-1:]
-    return n + (1 if last and last != b"\n" else 0)
-
-
 def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
     """A large csv parsed by DuckDB -> temp table _chunk; (rows read, rows skipped), or None when
     a row is wider than expected, or when records and physical lines differ (a quoted field
@@ -281,7 +274,7 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | Non
         f"escape = '\"', auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
     wide, records = con.execute(
         f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*) FROM _raw").fetchone()
-    if wide or chunk.skip + records != _physical_lines(chunk.path):
+    if wide or chunk.skip + records != chunk.lines:
         con.execute("DROP TABLE _raw")
         return None
     trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"

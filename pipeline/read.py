@@ -215,17 +215,27 @@ def read_csv(path: Path) -> list[Sheet]:
     if b"\x00" in data[:4096]:
         raise ReadError("not a text csv file (binary content)")
     text, _enc = decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows, numbers = [], []
+    rows, numbers, _ = _records(io.StringIO(text, newline=""))
+    return [Sheet(name="", rows=rows, row_numbers=numbers)]
+
+
+def _records(stream, limit: int | None = None) -> tuple[list[list[str]], list[int], list[int]]:
+    """csv records of a text stream (up to `limit`): the records, the physical line each starts
+    on, and the physical line count after each (a quoted field may span lines)."""
+    reader = csv.reader(stream)
+    rows, numbers, after = [], [], []
     last = 0
     try:
         for rec in reader:
             rows.append(rec)
             numbers.append(last + 1)
             last = reader.line_num
+            after.append(last)
+            if limit is not None and len(rows) >= limit:
+                break
     except csv.Error as exc:
         raise ReadError(f"malformed csv at line {reader.line_num}: {exc}") from None
-    return [Sheet(name="", rows=rows, row_numbers=numbers)]
+    return rows, numbers, after
 
 
 NATIVE_CSV_MIN_BYTES = 4 * 1024**2     # larger csv files: data rows parsed by DuckDB's reader
@@ -240,22 +250,44 @@ class CsvHead:
     line_after: list[int]        # physical line count after each head record
 
 
-def _utf8_ok(path: Path) -> bool:
+@dataclass
+class TextFacts:
+    """What one pass over a csv file's bytes tells (so a large file is read once for them)."""
+    sha256: str
+    utf8: bool                   # decodes as UTF-8
+    lines: int                   # physical lines as the csv module counts them
+
+
+def text_facts(path: Path) -> TextFacts:
+    """sha256, UTF-8 validity and physical line count in one pass. The line count is the same
+    after transcoding GBK/GB18030 to UTF-8 (their multi-byte characters never contain 0x0A)."""
     import codecs
+    import hashlib
 
+    h = hashlib.sha256()
     dec = codecs.getincrementaldecoder("utf-8")("strict")
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                dec.decode(block)
+    utf8, n, last = True, 0, b""
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+            n += block.count(b"\n")
+            last = block[-1:]
+            if utf8:
+                try:
+                    dec.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
             dec.decode(b"", final=True)
-        return True
-    except UnicodeDecodeError:
-        return False
+        except UnicodeDecodeError:
+            utf8 = False
+    return TextFacts(h.hexdigest(), utf8, n + (1 if last and last != b"\n" else 0))
 
 
-def csv_head(path: Path, tmpdir: str) -> CsvHead:
-    """Encoding check and transcoding without loading the whole file; the head records."""
+def csv_head(path: Path, tmpdir: str, utf8: bool) -> CsvHead:
+    """The head records of a large csv file (`utf8`: from text_facts); a GBK/GB18030 file is
+    transcoded to a UTF-8 copy for DuckDB, streaming."""
     with open(path, "rb") as f:
         start = f.read(4096)
     if not start:
@@ -264,7 +296,7 @@ def csv_head(path: Path, tmpdir: str) -> CsvHead:
         raise ReadError("not a text csv file (binary content)")
     target = path
     encoding = "utf-8-sig" if start.startswith(b"\xef\xbb\xbf") else "utf-8"
-    if encoding == "utf-8" and not _utf8_ok(path):
+    if encoding == "utf-8" and not utf8:
         import shutil
 
         target = Path(tmpdir) / (path.stem + ".utf8.csv")
@@ -276,19 +308,7 @@ def csv_head(path: Path, tmpdir: str) -> CsvHead:
             raise ReadError("cannot decode the csv file: neither UTF-8 nor GBK/GB18030") from None
         encoding = "utf-8"
     with open(target, encoding=encoding, newline="") as f:
-        reader = csv.reader(f)
-        rows, numbers, after = [], [], []
-        last = 0
-        try:
-            for rec in reader:
-                rows.append(rec)
-                numbers.append(last + 1)
-                last = reader.line_num
-                after.append(last)
-                if len(rows) >= HEAD_RECORDS:
-                    break
-        except csv.Error as exc:
-            raise ReadError(f"malformed csv at line {reader.line_num}: {exc}") from None
+        rows, numbers, after = _records(f, HEAD_RECORDS)
     return CsvHead(str(target), Sheet(name="", rows=rows, row_numbers=numbers), after)
 
 
