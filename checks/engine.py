@@ -111,6 +111,13 @@ def prepare(con, ref_date: dt.date, params: dict) -> None:
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{v.name}" AS {v.sql}', bind(v.sql, values))
 
 
+def release_views(con, keep: tuple[str, ...] = ()) -> None:
+    """Drop the derived relations prepare() materialised (all but `keep`) to free memory."""
+    for v in VIEWS.values():
+        if v.name not in keep:
+            con.execute(f'DROP TABLE IF EXISTS "{v.name}"')
+
+
 def evaluate(con, ref_date: dt.date, params: dict, *, only: set[str] | None = None,
              exclude: set[str] | None = None) -> list[RuleResult]:
     """Run every rule (or `only` those) into issues_raw. Call prepare() first."""

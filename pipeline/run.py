@@ -6,6 +6,7 @@ transaction). A failed run leaves the previous outputs and database state intact
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -91,109 +92,103 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
     if not files:
         raise RunError(f"no .xlsx, .xls or .csv files in {drop}")
 
-    # bounded memory: DuckDB spills to a temporary folder beyond the limit (province-sized drops)
-    spill = tempfile.mkdtemp(prefix="cardcheck-spill-")
-    con = duckdb.connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "4GB"),
-                                 "temp_directory": spill})
-    say(f"读取 {len(files)} 个文件 / reading {len(files)} files")
-    reports = ingest(con, files, drop, progress=progress)
-    from schemas.models import validate_loaded
-    validate_loaded(con)   # the post-load contract (a breach is a cardcheck defect, not bad input)
-    present = engine.present_tables(con)
-    for core in ("members", "households"):
-        if core not in present:
-            con.close()
-            shutil.rmtree(spill, ignore_errors=True)
-            raise RunError(f"no {core} rows loaded ({TABLES[core].title}): the drop needs at least one "
-                           f"readable {core} file")
+    # bounded memory: DuckDB spills to a temporary folder beyond the limit (province-sized drops);
+    # the connection and the folder go whatever happens
+    with contextlib.ExitStack() as cleanup:
+        spill = tempfile.mkdtemp(prefix="cardcheck-spill-")
+        cleanup.callback(shutil.rmtree, spill, ignore_errors=True)
+        con = duckdb.connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "4GB"),
+                                     "temp_directory": spill})
+        cleanup.callback(con.close)
+        say(f"读取 {len(files)} 个文件 / reading {len(files)} files")
+        reports = ingest(con, files, drop, progress=progress)
+        from schemas.models import validate_loaded
+        validate_loaded(con)   # the post-load contract (a breach is a cardcheck defect, not bad input)
+        present = engine.present_tables(con)
+        for core in ("members", "households"):
+            if core not in present:
+                raise RunError(f"no {core} rows loaded ({TABLES[core].title}): the drop needs at least one "
+                               f"readable {core} file")
 
-    say("规则检查 / checking rules")
-    engine.prepare(con, R, params)
-    results = engine.evaluate(con, R, params)
-    engine.finish(con, period, params)
+        say("规则检查 / checking rules")
+        engine.prepare(con, R, params)
+        results = engine.evaluate(con, R, params)
+        engine.finish(con, period, params)
 
-    say("部门比对 / reconciling")
-    recon = reconciliation_stats(con)
-    # the large derived relations are not needed by the later stages: free them
-    for name in ("v_members", "v_agency", "v_id", "v_head", "v_med_rows", "v_med_dis_rows",
-                 "v_edu_rows", "v_hou_rows", "v_xa_fuzzy", "v_loan_member", "v_id_phone"):
-        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        say("部门比对 / reconciling")
+        recon = reconciliation_stats(con)
+        engine.release_views(con, keep=("v_hh",))     # the outputs need v_hh only
 
-    db = Path(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con.execute(f"ATTACH '{db.as_posix()}' AS store")
-    except duckdb.Error as exc:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
-        raise RunError(f"cannot open the database {db}: {str(exc).splitlines()[0]}") from None
-    history.ensure(con, "store")
-    skipped = [r.rule_id for r in results if r.status == "skipped"]
-    prev = history.apply(con, "store", period, skipped)
-
-    manifest = {
-        "period": period,
-        "reference_date": R.isoformat(),
-        "started_at": started,
-        "finished_at": None,
-        "tool": "cardcheck",
-        "tool_version": TOOL_VERSION,
-        "previous_period": prev,
-        "drop": str(drop),
-        "parameters": params,
-        "files": [r.as_dict() for r in reports],
-        "rules": {r.rule_id: {"status": r.status, **({"reason": r.reason} if r.reason else {}),
-                              "issues": r.count} for r in results},
-        "reconciliation": recon,
-        "villages": village_stats(con, params["village_suspect_rate"]),
-        "totals": totals(con),
-    }
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    final = out / period
-    tmp = Path(tempfile.mkdtemp(prefix=f".{period}.", dir=out))
-    try:
-        say("写出结果 / writing outputs")
-        n_issues = report.write_issues(con, tmp)
-        report.write_resolved(con, tmp)
-        report.write_rejected(con, tmp)
-        say("村级问题清单 / village workbooks")
-        workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params)
-        from pipeline import expectations, summary
-        say("整表期望检查 / batch expectations")
-        prev_manifest = expectations.previous_manifest(con, prev)
-        manifest["expectations"] = expectations.run_expectations(con, tmp, manifest, prev_manifest)
-        manifest["finished_at"] = _now()
-        summary.write_summary(con, tmp, manifest)
-        report.write_json(tmp / "run.json", manifest)
-        # database: one transaction
-        con.execute("BEGIN TRANSACTION")
+        db = Path(db)
+        db.parent.mkdir(parents=True, exist_ok=True)
         try:
-            latest = con.execute("SELECT max(period) FROM store.runs WHERE status = 'completed'").fetchone()[0]
-            if latest is None or period >= latest:
-                for t in (*TABLES, "schema_findings", "rejected_rows"):
-                    con.execute(f'CREATE OR REPLACE TABLE store."{t}" AS SELECT * FROM memory.main."{t}"')
-            history.persist(con, "store", period, started, manifest["finished_at"], TOOL_VERSION,
-                            json.dumps(manifest, ensure_ascii=False, default=str))
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
+            con.execute(f"ATTACH '{db.as_posix()}' AS store")
+        except duckdb.Error as exc:
+            raise RunError(f"cannot open the database {db}: {str(exc).splitlines()[0]}") from None
+        history.ensure(con, "store")
+        skipped = [r.rule_id for r in results if r.status == "skipped"]
+        prev = history.apply(con, "store", period, skipped)
+
+        manifest = {
+            "period": period,
+            "reference_date": R.isoformat(),
+            "started_at": started,
+            "finished_at": None,
+            "tool": "cardcheck",
+            "tool_version": TOOL_VERSION,
+            "previous_period": prev,
+            "drop": str(drop),
+            "parameters": params,
+            "files": [r.as_dict() for r in reports],
+            "rules": {r.rule_id: {"status": r.status, **({"reason": r.reason} if r.reason else {}),
+                                  "issues": r.count} for r in results},
+            "reconciliation": recon,
+            "villages": village_stats(con, params["village_suspect_rate"]),
+            "totals": totals(con),
+        }
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        final = out / period
+        tmp = Path(tempfile.mkdtemp(prefix=f".{period}.", dir=out))
+        try:
+            say("写出结果 / writing outputs")
+            n_issues = report.write_issues(con, tmp)
+            report.write_resolved(con, tmp)
+            report.write_rejected(con, tmp)
+            say("村级问题清单 / village workbooks")
+            workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params)
+            from pipeline import expectations, summary
+            say("整表期望检查 / batch expectations")
+            prev_manifest = expectations.previous_manifest(con, prev)
+            manifest["expectations"] = expectations.run_expectations(con, tmp, manifest, prev_manifest)
+            manifest["finished_at"] = _now()
+            summary.write_summary(con, tmp, manifest)
+            report.write_json(tmp / "run.json", manifest)
+            # database: one transaction
+            con.execute("BEGIN TRANSACTION")
+            try:
+                latest = con.execute("SELECT max(period) FROM store.runs WHERE status = 'completed'").fetchone()[0]
+                if latest is None or period >= latest:
+                    for t in (*TABLES, "schema_findings", "rejected_rows"):
+                        con.execute(f'CREATE OR REPLACE TABLE store."{t}" AS SELECT * FROM memory.main."{t}"')
+                history.persist(con, "store", period, started, manifest["finished_at"], TOOL_VERSION,
+                                json.dumps(manifest, ensure_ascii=False, default=str))
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            # outputs: swap the folder in
+            if final.exists():
+                old = out / f".{period}.old"
+                if old.exists():
+                    shutil.rmtree(old)
+                final.rename(old)
+                tmp.rename(final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
             raise
-        # outputs: swap the folder in
-        if final.exists():
-            old = out / f".{period}.old"
-            if old.exists():
-                shutil.rmtree(old)
-            final.rename(old)
-            tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
     return RunResult(final, manifest, n_issues)

@@ -215,3 +215,30 @@ def test_failed_run_leaves_previous_outputs_and_database_intact(tmp_path, monkey
     assert (con.execute("SELECT count(*) FROM runs").fetchall(),
             con.execute("SELECT head_name FROM households").fetchall(),
             con.execute("SELECT count(*) FROM issue_history").fetchall()) == before_db
+
+
+@pytest.mark.parametrize("failure", ["no members", "ingest raises"])
+def test_failed_run_removes_its_spill_folder(tmp_path, monkeypatch, failure):
+    """The run's DuckDB spill folder is removed however the run ends (refused or crashed)."""
+    import tempfile
+
+    import pipeline.run as R
+    from pipeline.run import RunError, run
+
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    drop = tmp_path / "drop"
+    if failure == "no members":
+        drop.mkdir()
+        write_xlsx(drop / "x.xlsx", [["名称"], ["苹果"]])
+        expected = RunError
+    else:
+        _tiny_drop(drop)
+        def boom(*a, **k):
+            raise OSError("disk full")
+        monkeypatch.setattr(R, "ingest", boom)
+        expected = OSError
+    with pytest.raises(expected):
+        run(drop, "2026-10", out=tmp_path / "out", db=tmp_path / "db.duckdb")
+    assert not list(spills.glob("cardcheck-spill-*"))
