@@ -39,6 +39,9 @@ import threading
 import time
 from pathlib import Path
 
+from schemas.sql import ident as _q
+from schemas.sql import lit as _lit
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 PERIODS = ("2026-09", "2026-10")
@@ -76,14 +79,6 @@ def base_county(base: int, seed: int) -> tuple[Path, float | None]:
 
 def _kind(path: Path) -> str:
     return path.stem.split("_补充")[0]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 class Tiler:

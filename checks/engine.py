@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from checks import params as P
 from checks.catalogue import VIEWS, all_rules
 from schemas import ids
+from schemas.sql import lit as _lit
 from schemas.tables import TABLES, ddl
 
 ISSUE_COLUMNS = [
@@ -160,10 +161,6 @@ def _message_sql(template: str) -> str:
     if pos < len(template):
         parts.append(_lit(template[pos:]))
     return "concat(" + ", ".join(parts or ["''"]) + ")"
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def rule_meta_sql(params: dict) -> str:

@@ -36,6 +36,7 @@ from pipeline.read import (CSV_SUFFIXES, NATIVE_CSV_MIN_BYTES, ReadError, Sheet,
                            row_text, text_column, text_facts)
 from pipeline.recognise import SKIP_PREFIXES, recognise, skip_rows
 from schemas.headers import norm_header
+from schemas.sql import lit as _lit
 from schemas.tables import TABLES, Table
 
 REJECTED_DDL = """
@@ -447,10 +448,6 @@ def _raw_kept(table: Table) -> list[str]:
     """Columns whose raw text stays beside the typed value (SCH-02 needs it, SCH-04 too)."""
     return [c.name for c in table.columns
             if c.type not in ("text", "id", "code") or c.name in table.not_null]
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def _raw_json(table: Table) -> str:

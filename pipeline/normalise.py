@@ -10,6 +10,7 @@ parsed becomes NULL and is reported as SCH-02 by comparing raw and parsed.
 """
 from __future__ import annotations
 
+from schemas.sql import lit as _q
 from schemas.tables import Col, Table
 
 ZW = "\u200b\u200c\u200d\u2060\ufeff"           # zero-width characters
@@ -125,10 +126,6 @@ MACROS = [
 def install(con) -> None:
     for m in MACROS:
         con.execute(m)
-
-
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def prep_expr(c: Col, raw: str) -> str:
