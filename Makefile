@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench bench-province check-workbooks check-report clean venv
+.PHONY: demo test bench bench-province check-workbooks check-report check-wheel clean venv
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ check-report: $(STAMP)
 	@test -f reports/2026-10/summary.html || $(MAKE) demo
 	bash bench/check_report.sh reports/2026-10/summary.html reports/2026-10/summary.png
 	@echo "screenshot: reports/2026-10/summary.png"
+
+## check-wheel: build the wheel, install it in a fresh venv outside the source tree, validate and run a small drop
+check-wheel: $(STAMP)
+	bash bench/check_wheel.sh
 
 clean:
 	rm -rf $(VENV) reports/* data/clean/* data/raw/demo bench/out .pytest_cache

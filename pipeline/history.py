@@ -5,11 +5,17 @@ Tables in the store (the DuckDB file):
   issue_history(<issue columns>, rule_evaluated)   every issue of every completed period
   feedback(issue_id, village_key, answer, note, who, answered_on, file, imported_at, period)
 
+  rule_skips(period, rule_id, township, reason)   rules not evaluated in a period, for the
+                                                   whole county (township '') or one township
+
 Statuses: new (issue_id never seen before) | persisting (in the previous period) |
 reopened (seen in an earlier period but not the previous one, or a waiver whose
 evidence has since changed) | waived (a village answered 不属实-数据无误 and the
-evidence is unchanged). The previous period is the latest earlier period with a
-completed run. Re-running a period replaces it.
+evidence is unchanged). An issue's previous period is the latest earlier period with a
+completed run in which its rule was evaluated for its township (outputs.md): an issue
+whose rule was skipped (its table missing, or its township lacking members or
+households) is neither current nor resolved, and its history keeps its last status.
+Re-running a period replaces it.
 """
 from __future__ import annotations
 
@@ -31,10 +37,45 @@ CREATE TABLE IF NOT EXISTS {{s}}.feedback (
 """
 
 
+RULE_SKIPS_DDL = """
+CREATE TABLE IF NOT EXISTS {s}.rule_skips (
+    period VARCHAR, rule_id VARCHAR, township VARCHAR, reason VARCHAR
+)"""
+
+
+def _has_table(con, schema: str, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+                       [_database(con, schema), name]).fetchone()[0] > 0
+
+
+def _database(con, schema: str) -> str:
+    return con.execute("SELECT current_database()").fetchone()[0] if schema == "main" else schema
+
+
 def ensure(con, schema: str) -> None:
     for stmt in HISTORY_DDL.format(s=schema).split(";"):
         if stmt.strip():
             con.execute(stmt)
+    if not _has_table(con, schema, "rule_skips"):
+        con.execute(RULE_SKIPS_DDL.format(s=schema))
+        _backfill_skips(con, schema)
+
+
+def _backfill_skips(con, schema: str) -> None:
+    """Databases written before rule_skips existed: the skipped rules are in each run's manifest."""
+    import json
+
+    rows = []
+    for period, manifest in con.execute(f"SELECT period, manifest FROM {schema}.runs "
+                                        f"WHERE status = 'completed'").fetchall():
+        try:
+            rules = json.loads(manifest or "{}").get("rules", {})
+        except ValueError:
+            continue
+        rows += [(period, rid, "", r.get("reason")) for rid, r in rules.items()
+                 if isinstance(r, dict) and r.get("status") == "skipped"]
+    if rows:
+        con.executemany(f"INSERT INTO {schema}.rule_skips VALUES (?, ?, ?, ?)", rows)
 
 
 def previous_period(con, schema: str, period: str) -> str | None:
@@ -43,11 +84,14 @@ def previous_period(con, schema: str, period: str) -> str | None:
     return row[0] if row else None
 
 
-def apply(con, schema: str, period: str, skipped_rules: list[str]) -> str | None:
-    """Set status/first_seen/flag on issues_current; build issues_resolved. Returns the previous period."""
+def apply(con, schema: str, period: str, skips: list[tuple[str, str, str]]) -> str | None:
+    """Set status/first_seen/flag on issues_current; build issues_resolved. Returns the previous
+    completed period (of the whole run). `skips`: (rule_id, township or '' for all, reason) of the
+    rules not evaluated this period."""
     prev = previous_period(con, schema, period)
-    con.execute("CREATE OR REPLACE TEMP TABLE _skipped AS SELECT unnest(?::VARCHAR[]) AS rule_id",
-                [skipped_rules])
+    con.execute("CREATE OR REPLACE TEMP TABLE _skips_now (rule_id VARCHAR, township VARCHAR, reason VARCHAR)")
+    if skips:
+        con.executemany("INSERT INTO _skips_now VALUES (?, ?, ?)", [list(x) for x in skips])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hist AS
         SELECT * FROM {schema}.issue_history WHERE period < ?""", [period])
@@ -56,17 +100,29 @@ def apply(con, schema: str, period: str, skipped_rules: list[str]) -> str | None
         CREATE OR REPLACE TEMP TABLE _answers AS
         SELECT * FROM {schema}.feedback
         QUALIFY row_number() OVER (PARTITION BY issue_id ORDER BY imported_at DESC, sheet_row DESC) = 1""")
+    # each (rule, township)'s previous period: the latest earlier completed run that evaluated it
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _prev AS
+        WITH periods AS (SELECT DISTINCT period FROM {schema}.runs WHERE status = 'completed' AND period < ?),
+        keys AS (SELECT DISTINCT rule_id, coalesce(township, '') AS township FROM issues_current
+                 UNION SELECT DISTINCT rule_id, coalesce(township, '') FROM _hist)
+        SELECT k.rule_id, k.township, max(p.period) AS prev
+        FROM keys k CROSS JOIN periods p
+        WHERE NOT EXISTS (SELECT 1 FROM {schema}.rule_skips s
+                          WHERE s.period = p.period AND s.rule_id = k.rule_id
+                            AND (s.township = '' OR s.township = k.township))
+        GROUP BY ALL""", [period])
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _issue_status AS
         WITH first AS (SELECT issue_id, min(period) AS first_seen FROM _hist GROUP BY issue_id),
-        prev AS (SELECT issue_id, status, evidence FROM _hist WHERE period = ?),
         c AS (
             SELECT i.issue_id, i.evidence,
-                   f.first_seen, p.issue_id IS NOT NULL AS in_prev, p.status AS prev_status,
+                   f.first_seen,
+                   EXISTS (SELECT 1 FROM _hist h WHERE h.issue_id = i.issue_id AND h.period = p.prev) AS in_prev,
                    a.answer, a.evidence AS answer_evidence
             FROM issues_current i
             LEFT JOIN first f USING (issue_id)
-            LEFT JOIN prev p USING (issue_id)
+            LEFT JOIN _prev p ON p.rule_id = i.rule_id AND p.township = coalesce(i.township, '')
             LEFT JOIN _answers a USING (issue_id)
         )
         SELECT issue_id,
@@ -77,26 +133,31 @@ def apply(con, schema: str, period: str, skipped_rules: list[str]) -> str | None
                     ELSE 'reopened' END AS status,
                coalesce(first_seen, ?) AS first_seen,
                CASE WHEN answer = '属实-已整改' THEN '整改未见效' END AS flag
-        FROM c""", [prev, period])
+        FROM c""", [period])
     con.execute("""
         CREATE OR REPLACE TEMP TABLE issues_current AS
         SELECT i.* REPLACE (s.status AS status, s.first_seen AS first_seen), s.flag
         FROM issues_current i JOIN _issue_status s USING (issue_id)""")
-    # resolved: in the previous period, gone now, and its rule was evaluated this period
+    # resolved: in its rule's previous period, gone now, and its rule evaluated for its township now
     con.execute("""
         CREATE OR REPLACE TEMP TABLE issues_resolved AS
         SELECT h.* REPLACE ('resolved' AS status, ? AS period)
         FROM _hist h
-        WHERE h.period = ? AND h.issue_id NOT IN (SELECT issue_id FROM issues_current)
-          AND h.rule_id NOT IN (SELECT rule_id FROM _skipped)""", [period, prev])
+        JOIN _prev p ON p.rule_id = h.rule_id AND p.township = coalesce(h.township, '') AND h.period = p.prev
+        WHERE h.issue_id NOT IN (SELECT issue_id FROM issues_current)
+          AND NOT EXISTS (SELECT 1 FROM _skips_now s WHERE s.rule_id = h.rule_id
+                          AND (s.township = '' OR s.township = coalesce(h.township, '')))""", [period])
     return prev
 
 
 def persist(con, schema: str, period: str, started: str, finished: str, version: str,
             manifest_json: str) -> None:
-    """Replace this period's history and run record (inside the caller's transaction)."""
+    """Replace this period's history, rule skips and run record (inside the caller's transaction).
+    The manifest carries the run's `run_id` (the output-swap journal looks for it)."""
     con.execute(f"DELETE FROM {schema}.issue_history WHERE period = ?", [period])
     con.execute(f"DELETE FROM {schema}.runs WHERE period = ?", [period])
+    con.execute(f"DELETE FROM {schema}.rule_skips WHERE period = ?", [period])
+    con.execute(f"INSERT INTO {schema}.rule_skips SELECT ?, rule_id, township, reason FROM _skips_now", [period])
     con.execute(f"""INSERT INTO {schema}.issue_history
                     SELECT {", ".join(f'CAST("{c}" AS VARCHAR)' for c in ISSUE_COLUMNS)}, flag
                     FROM issues_current""")

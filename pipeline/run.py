@@ -1,35 +1,58 @@
 """The monthly run: read → normalise → load → check → reconcile → report, atomically.
 
-All work happens in an in-memory DuckDB; only a completed run touches the outputs
-(written to a temporary folder, then swapped in) and the database file (one
-transaction). A failed run leaves the previous outputs and database state intact.
+    run(drop, period, out=..., db=..., ...) -> RunResult        (raises RunError, Interrupted)
+
+All work happens in an in-memory DuckDB; only a completed run touches the outputs (written to a
+temporary folder, then swapped in) and the database file (one transaction). A failed run leaves
+the previous outputs and database state intact. The database commit and the swap are tied by a
+journal (pipeline.runlock), so a run killed between them is finished or rolled back by the next
+command. One run at a time per data folder (the run lock). The run never prints: it reports its
+steps through `on_step` (pipeline.progress).
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import shutil
-import tempfile
+import signal
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from checks import engine
-from checks.params import ParamError, load_params, reference_date
-from pipeline import history, report, workbooks
+from checks.params import ParamError, load_params, normalise_period, reference_date
+from pipeline import history, report, runlock, workbooks
+from pipeline.clock import local_now
+from pipeline.duck import NotADatabase, check_database_file, connect
 from pipeline.load import ingest
+from pipeline.progress import OnStep, quiet, step
 from pipeline.reconcile import reconciliation_stats
 from pipeline.read import data_files
+from schemas.sql import lit
 from schemas.tables import TABLES
 
-TOOL_VERSION = "0.1.0"
+TOOL_VERSION = "0.2.0"
+NOT_LOADED = ("rejected", "unreadable")
 
 
 class RunError(Exception):
-    """The run cannot proceed; str(exc) is the one-line reason (exit code 2)."""
+    """The run cannot proceed; str(exc) is the one-line reason (exit code 2). `files` holds the
+    file reports when the files were read (so the face can show which were not loaded)."""
+
+    def __init__(self, msg: str, files: list[dict] | None = None):
+        super().__init__(msg)
+        self.files = files or []
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM: str(exc) says what was kept, true for the step the run was in."""
+
+    def __init__(self, msg: str, signal_name: str = "SIGINT"):
+        super().__init__(msg)
+        self.signal_name = signal_name
 
 
 @dataclass
@@ -39,9 +62,18 @@ class RunResult:
     issues: int
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def not_loaded(self) -> list[dict]:
+        return self.manifest.get("not_loaded", [])
+
+    @property
+    def exit_code(self) -> int:
+        """0 every file loaded; 1 the run completed but a file or table sheet was not loaded."""
+        return 1 if self.not_loaded else 0
+
 
 def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    return local_now().isoformat(timespec="seconds")
 
 
 def village_stats(con, rate_limit: float) -> list[dict]:
@@ -76,119 +108,294 @@ def totals(con) -> dict:
             "resolved": resolved}
 
 
-def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path("data/clean/cardcheck.duckdb"),
-        params_file: Path | None = None, mask_ids: bool = True, progress=None, status=None) -> RunResult:
-    say = status or (lambda msg: None)
-    started = _now()
+# ---------------------------------------------------------------------------- townships lacking a table
+
+def lacking_townships(con) -> list[dict]:
+    """Townships that households rows name and no loaded members row does (lacks members), and the
+    reverse (lacks households) — e.g. one township's members file was not loaded."""
+    rows = con.execute("""
+        WITH h AS (SELECT DISTINCT township FROM households WHERE coalesce(township, '') <> ''),
+             m AS (SELECT DISTINCT township FROM members WHERE coalesce(township, '') <> '')
+        SELECT township, 'members' FROM h WHERE township NOT IN (SELECT township FROM m)
+        UNION ALL
+        SELECT township, 'households' FROM m WHERE township NOT IN (SELECT township FROM h)
+        ORDER BY 1, 2""").fetchall()
+    out = []
+    for township, lacks in rows:
+        rules = [r.rule_id for r in engine_rules() if lacks in r.needs]
+        out.append({"township": township, "lacks": lacks, "rules": rules})
+    return out
+
+
+def engine_rules():
+    from checks.catalogue import all_rules
+
+    return [_RuleNeeds(r.id, r.needs) for r in all_rules()]
+
+
+@dataclass
+class _RuleNeeds:
+    rule_id: str
+    needs: tuple[str, ...]
+
+
+def drop_lacking(con, lacking: list[dict]) -> None:
+    """Remove this period's issues of the rules skipped for a township lacking a table."""
+    pairs = [(r, x["township"]) for x in lacking for r in x["rules"]]
+    if not pairs:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _lacking (rule_id VARCHAR, township VARCHAR)")
+    con.executemany("INSERT INTO _lacking VALUES (?, ?)", pairs)
+    con.execute("""DELETE FROM issues_current i USING _lacking l
+                   WHERE i.rule_id = l.rule_id AND i.township = l.township""")
+
+
+# ---------------------------------------------------------------------------- checks before any work
+
+def check_locations(out: Path, db: Path) -> None:
+    """Refuse unusable output and database locations before reading anything."""
+    out, db = Path(out), Path(db)
+    if out.exists() and not out.is_dir():
+        raise RunError(f"--out {out} is a file, not a folder: give a folder for the outputs")
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".cardcheck-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RunError(f"cannot write the outputs to {out}: {exc.strerror or exc}") from None
+    try:
+        check_database_file(db)
+    except NotADatabase as exc:
+        raise RunError(str(exc)) from None
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create the folder of the database {db.parent}: {exc.strerror or exc}") from None
+    if db.exists() and not os.access(db, os.W_OK):
+        raise RunError(f"the database {db} is read-only: cardcheck cannot record this run")
+
+
+def _disk_message(exc: OSError, where: str) -> str:
+    path = exc.filename or where
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full: cannot write {path}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"no permission to write {path}"
+    return f"cannot write {path}: {exc.strerror or exc}"
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Ctrl-C/SIGTERM wait until the block is done (the commit and the swap are short and must not
+    be cut between them). POSIX only; elsewhere the journal still makes the pair recoverable."""
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    blocked = hasattr(signal, "pthread_sigmask")
+    if blocked:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+# ---------------------------------------------------------------------------- the run
+
+def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path("data/clean/cardcheck.duckdb"),
+        params_file: Path | None = None, mask_ids: bool = True, on_step: OnStep | None = None,
+        data_dir: Path | None = None) -> RunResult:
+    """One monthly run. `data_dir` holds the run lock and the swap journals (default: the
+    database's folder)."""
+    on_step = on_step or quiet
+    try:
+        period = normalise_period(period)
         params = load_params(params_file)
         R = reference_date(period)
     except ParamError as exc:
         raise RunError(str(exc)) from None
-    drop = Path(drop)
+    drop, out, db = Path(drop), Path(out), Path(db)
+    if drop.is_file():
+        raise RunError(f"{drop} is a file: run takes the folder of one month's files "
+                       f"(e.g. {drop.parent}); to check a single file use `cardcheck validate`")
     if not drop.is_dir():
         raise RunError(f"drop folder not found: {drop}")
     files = list(data_files(drop))
     if not files:
-        raise RunError(f"no .xlsx, .xls or .csv files in {drop}")
+        raise RunError(f"the drop folder {drop} holds no files")
+    check_locations(out, db)
+    data_dir = Path(data_dir) if data_dir is not None else db.parent
+    state = data_dir / ".cardcheck"
+    try:
+        with runlock.RunLock(data_dir / "cardcheck.lock", f"cardcheck run {period}"):
+            for msg in runlock.recover(state):
+                on_step(step("notice", item=msg))
+            runlock.remove_leftovers(out)
+            return _run_locked(drop, period, R, files, params, out=out, db=db, mask_ids=mask_ids,
+                               on_step=on_step, state=state)
+    except runlock.Busy as exc:
+        raise RunError(str(exc)) from None
 
-    # bounded memory: DuckDB spills to a temporary folder beyond the limit (province-sized drops);
-    # the connection and the folder go whatever happens
-    with contextlib.ExitStack() as cleanup:
-        spill = tempfile.mkdtemp(prefix="cardcheck-spill-")
-        cleanup.callback(shutil.rmtree, spill, ignore_errors=True)
-        con = duckdb.connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "4GB"),
-                                     "temp_directory": spill})
-        cleanup.callback(con.close)
-        say(f"读取 {len(files)} 个文件 / reading {len(files)} files")
-        reports = ingest(con, files, drop, progress=progress)
-        from schemas.models import validate_loaded
-        validate_loaded(con)   # the post-load contract (a breach is a cardcheck defect, not bad input)
-        present = engine.present_tables(con)
-        for core in ("members", "households"):
-            if core not in present:
-                raise RunError(f"no {core} rows loaded ({TABLES[core].title}): the drop needs at least one "
-                               f"readable {core} file")
 
-        say("规则检查 / checking rules")
-        engine.prepare(con, R, params)
-        results = engine.evaluate(con, R, params)
-        engine.finish(con, period, params)
+def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: dict, *, out: Path, db: Path,
+                mask_ids: bool, on_step: OnStep, state: Path) -> RunResult:
+    import duckdb
 
-        say("部门比对 / reconciling")
-        recon = reconciliation_stats(con)
-        engine.release_views(con, keep=("v_hh",))     # the outputs need v_hh only
+    started = _now()
+    run_id = uuid.uuid4().hex
+    phase = {"now": "reading"}
+    final = out / period
 
-        db = Path(db)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con.execute(f"ATTACH '{db.as_posix()}' AS store")
-        except duckdb.Error as exc:
-            raise RunError(f"cannot open the database {db}: {str(exc).splitlines()[0]}") from None
-        history.ensure(con, "store")
-        skipped = [r.rule_id for r in results if r.status == "skipped"]
-        prev = history.apply(con, "store", period, skipped)
+    def interrupted(sig: str) -> Interrupted:
+        if phase["now"] == "published":
+            return Interrupted(f"interrupted after the run of {period} had completed: its outputs are in "
+                               f"{final} and the database is updated", sig)
+        return Interrupted("interrupted — nothing was changed: the earlier outputs and the database are as "
+                           "they were", sig)
 
-        manifest = {
-            "period": period,
-            "reference_date": R.isoformat(),
-            "started_at": started,
-            "finished_at": None,
-            "tool": "cardcheck",
-            "tool_version": TOOL_VERSION,
-            "previous_period": prev,
-            "drop": str(drop),
-            "parameters": params,
-            "files": [r.as_dict() for r in reports],
-            "rules": {r.rule_id: {"status": r.status, **({"reason": r.reason} if r.reason else {}),
-                                  "issues": r.count} for r in results},
-            "reconciliation": recon,
-            "villages": village_stats(con, params["village_suspect_rate"]),
-            "totals": totals(con),
-        }
+    try:
+        with contextlib.ExitStack() as cleanup:
+            # bounded memory: DuckDB spills to a temporary folder beyond the limit (province-sized drops);
+            # the connection and the folder go whatever happens
+            spill = runlock.spill_dir()
+            cleanup.callback(shutil.rmtree, spill, ignore_errors=True)
+            con = connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "4GB"),
+                                  "temp_directory": str(spill)})
+            cleanup.callback(con.close)
+            on_step(step("read", done=0, total=len(files)))
+            counter = {"n": 0}
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        final = out / period
-        tmp = Path(tempfile.mkdtemp(prefix=f".{period}.", dir=out))
-        try:
-            say("写出结果 / writing outputs")
-            n_issues = report.write_issues(con, tmp)
-            report.write_resolved(con, tmp)
-            report.write_rejected(con, tmp)
-            say("村级问题清单 / village workbooks")
-            workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params)
-            from pipeline import expectations, summary
-            say("整表期望检查 / batch expectations")
-            prev_manifest = expectations.previous_manifest(con, prev)
-            manifest["expectations"] = expectations.run_expectations(con, tmp, manifest, prev_manifest)
-            manifest["finished_at"] = _now()
-            summary.write_summary(con, tmp, manifest)
-            report.write_json(tmp / "run.json", manifest)
-            # database: one transaction
-            con.execute("BEGIN TRANSACTION")
+            def file_done(rel: str) -> None:
+                counter["n"] += 1
+                on_step(step("read", done=counter["n"], total=len(files), item=rel))
+
+            reports = ingest(con, files, drop, progress=file_done)
+            file_dicts = [r.as_dict() for r in reports]
+            on_step(step("files", data=file_dicts))
+            from schemas.models import validate_loaded
+            validate_loaded(con)   # the post-load contract (a breach is a cardcheck defect, not bad input)
+            present = engine.present_tables(con)
+            for core in ("members", "households"):
+                if core not in present:
+                    raise RunError(f"no {core} rows loaded ({TABLES[core].title}): the drop needs at least one "
+                                   f"readable {core} file", files=file_dicts)
+
+            on_step(step("check"))
+            engine.prepare(con, R, params)
+            results = engine.evaluate(con, R, params)
+            engine.finish(con, period, params)
+            lacking = lacking_townships(con)
+            drop_lacking(con, lacking)
+
+            on_step(step("reconcile"))
+            recon = reconciliation_stats(con)
+            engine.release_views(con, keep=("v_hh",))     # the outputs need v_hh only
+
             try:
-                latest = con.execute("SELECT max(period) FROM store.runs WHERE status = 'completed'").fetchone()[0]
-                if latest is None or period >= latest:
-                    for t in (*TABLES, "schema_findings", "rejected_rows"):
-                        con.execute(f'CREATE OR REPLACE TABLE store."{t}" AS SELECT * FROM memory.main."{t}"')
-                history.persist(con, "store", period, started, manifest["finished_at"], TOOL_VERSION,
-                                json.dumps(manifest, ensure_ascii=False, default=str))
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
+                con.execute(f"ATTACH {lit(str(db))} AS store")
+            except duckdb.Error as exc:
+                raise RunError(f"cannot open the database {db}: {str(exc).splitlines()[0]}") from None
+            history.ensure(con, "store")
+            skips = [(r.rule_id, "", r.reason) for r in results if r.status == "skipped"]
+            skips += [(rid, x["township"], f"{x['township']} lacks {x['lacks']}")
+                      for x in lacking for rid in x["rules"]]
+            prev = history.apply(con, "store", period, skips)
+            counts = dict(con.execute("SELECT rule_id, count(*) FROM issues_current GROUP BY ALL").fetchall())
+
+            not_loaded = [{"file": r.path, "sheet": r.sheet, "reason": "; ".join(r.problems) or r.status}
+                          for r in reports if r.status in NOT_LOADED]
+            lacking_by_rule: dict[str, list[str]] = {}
+            for x in lacking:
+                for rid in x["rules"]:
+                    lacking_by_rule.setdefault(rid, []).append(x["township"])
+            manifest = {
+                "period": period,
+                "reference_date": R.isoformat(),
+                "started_at": started,
+                "finished_at": None,
+                "tool": "cardcheck",
+                "tool_version": TOOL_VERSION,
+                "run_id": run_id,
+                "previous_period": prev,
+                "drop": str(drop),
+                "parameters": params,
+                "files": file_dicts,
+                "not_loaded": not_loaded,
+                "townships_lacking": lacking,
+                "rules": {r.rule_id: {"status": r.status, **({"reason": r.reason} if r.reason else {}),
+                                      "issues": counts.get(r.rule_id, 0) if r.status == "evaluated" else 0,
+                                      **({"skipped_townships": lacking_by_rule[r.rule_id]}
+                                         if r.rule_id in lacking_by_rule else {})}
+                          for r in results},
+                "reconciliation": recon,
+                "villages": village_stats(con, params["village_suspect_rate"]),
+                "totals": totals(con),
+            }
+
+            phase["now"] = "writing"
+            tmp = runlock.tmp_output_dir(out, period)
+            try:
+                on_step(step("outputs"))
+                n_issues = report.write_issues(con, tmp)
+                report.write_resolved(con, tmp)
+                report.write_rejected(con, tmp)
+                on_step(step("workbooks"))
+                workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params)
+                from pipeline import expectations, summary
+                on_step(step("expectations"))
+                prev_manifest = expectations.previous_manifest(con, prev)
+                manifest["expectations"] = expectations.run_expectations(con, tmp, manifest, prev_manifest)
+                manifest["finished_at"] = _now()
+                summary.write_summary(con, tmp, manifest)
+                report.write_json(tmp / "run.json", manifest)
+                on_step(step("save"))
+                with _signals_deferred():
+                    phase["now"] = "saving"
+                    journal = runlock.write_journal(state, period, run_id=run_id, db=db, tmp=tmp, final=final)
+                    _commit(con, db, period, started, manifest)
+                    runlock.swap_in(tmp, final)
+                    journal.unlink(missing_ok=True)
+                    phase["now"] = "published"
+            except BaseException:
+                if phase["now"] != "published":
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        runlock.journal_path(state, period).unlink(missing_ok=True)
                 raise
-            # outputs: swap the folder in
-            if final.exists():
-                old = out / f".{period}.old"
-                if old.exists():
-                    shutil.rmtree(old)
-                final.rename(old)
-                tmp.rename(final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    except KeyboardInterrupt as exc:
+        raise interrupted(getattr(exc, "signal_name", "SIGINT")) from None
+    except duckdb.InterruptException:
+        raise interrupted("SIGINT") from None
+    except duckdb.OutOfMemoryException:
+        raise RunError("not enough memory for this drop within CARDCHECK_MEMORY_LIMIT "
+                       f"({os.environ.get('CARDCHECK_MEMORY_LIMIT', '4GB')}); nothing was changed") from None
+    except duckdb.IOException as exc:
+        text = str(exc).splitlines()[0]
+        if "space" in text.lower():
+            raise RunError(f"the disk is full (database {db} or DuckDB's temporary folder): nothing was changed"
+                           ) from None
+        raise RunError(f"cannot read or write the database {db}: {text}; nothing was changed") from None
+    except OSError as exc:
+        raise RunError(_disk_message(exc, str(out)) + "; nothing was changed") from None
     return RunResult(final, manifest, n_issues)
+
+
+def _commit(con, db: Path, period: str, started: str, manifest: dict) -> None:
+    """The database in one transaction (rolled back on any failure)."""
+    import duckdb
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        latest = con.execute("SELECT max(period) FROM store.runs WHERE status = 'completed'").fetchone()[0]
+        if latest is None or period >= latest:
+            for t in (*TABLES, "schema_findings", "rejected_rows"):
+                con.execute(f'CREATE OR REPLACE TABLE store."{t}" AS SELECT * FROM memory.main."{t}"')
+        history.persist(con, "store", period, started, manifest["finished_at"], TOOL_VERSION,
+                        json.dumps(manifest, ensure_ascii=False, default=str))
+        con.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error) and "space" in str(exc).lower():
+            raise RunError(f"the disk is full: cannot write the database {db}; the database is unchanged") from None
+        raise

@@ -23,7 +23,9 @@ def cardcheck(*args, cwd=None):
 
 
 def one_line_error(proc):
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    """The lines of stderr that give a reason (`cardcheck: …`); the data-folder line and the file
+    marks (✓ ! ✗) are information beside it."""
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("cardcheck:")]
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
     return lines
 
@@ -205,7 +207,8 @@ def test_failed_run_leaves_previous_outputs_and_database_intact(tmp_path, monkey
     def boom(*a, **k):
         raise OSError("disk full")
     monkeypatch.setattr(report, "write_rejected", boom)
-    with pytest.raises(OSError):
+    from pipeline.run import RunError
+    with pytest.raises(RunError, match="nothing was changed"):       # an OSError is a condition, said in one line
         run(tmp_path / "d2", "2026-10", out=out, db=db)
 
     after_files = {p.relative_to(out): p.read_bytes() for p in (out / "2026-10").rglob("*") if p.is_file()}
@@ -238,7 +241,7 @@ def test_failed_run_removes_its_spill_folder(tmp_path, monkeypatch, failure):
         def boom(*a, **k):
             raise OSError("disk full")
         monkeypatch.setattr(R, "ingest", boom)
-        expected = OSError
+        expected = RunError
     with pytest.raises(expected):
         run(drop, "2026-10", out=tmp_path / "out", db=tmp_path / "db.duckdb")
     assert not list(spills.glob("cardcheck-spill-*"))
