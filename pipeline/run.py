@@ -353,10 +353,16 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                     phase["now"] = "saving"
                     journal = runlock.write_journal(state, period, run_id=run_id, db=db, tmp=tmp, final=final)
                     _commit(con, db, period, started, manifest)
+                    phase["now"] = "committed"
                     runlock.swap_in(tmp, final)
                     journal.unlink(missing_ok=True)
                     phase["now"] = "published"
             except BaseException:
+                if phase["now"] == "committed":
+                    # the database has the run: keep the new outputs and the journal, so the next
+                    # command finishes the swap (pipeline.runlock.recover)
+                    raise RunError(f"the run of {period} was saved in the database, but its outputs could not "
+                                   f"be moved into {final}; the next cardcheck command will finish it") from None
                 if phase["now"] != "published":
                     shutil.rmtree(tmp, ignore_errors=True)
                     with contextlib.suppress(OSError):
