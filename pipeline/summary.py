@@ -567,7 +567,7 @@ def _banner(manifest: dict) -> str:
             f = f if isinstance(f, dict) else {"file": f}
             sheet = f"（工作表“{e(f.get('sheet'))}”）" if f.get("sheet") else ""
             reason = problem_text(f.get("reason")) or "原因不明"
-            items.append(f"<li><b>{e(Path(str(f.get('file') or '')).name or f.get('file'))}</b>{sheet}：{e(reason)}</li>")
+            items.append(f"<li><b>{e(f.get('file') or '（文件名不详）')}</b>{sheet}：{e(reason)}</li>")
         parts.append(f"<p><b>注意：有 {len(not_loaded)} 个文件或工作表没有读入，其中的数据本期没有参加检查。</b>"
                      f"请改正后重新上报，再运行一次本月检查。</p><ul>{''.join(items)}</ul>")
     if lacking:
