@@ -2,42 +2,59 @@
 
     import_feedback(paths, db) -> FeedbackResult
 
-A workbook is read with python-calamine. Its village and period come from the
-`说明` sheet (labels 乡镇/行政村/期别 in column A, values beside them; written by
-pipeline.workbooks). In `问题清单` the header row is found by its names, so the
-village may reorder, hide, sort or filter columns and rows, or add rows. Each row
-is matched by issue_id against `issue_history`:
+A workbook is read with pipeline.read.read_excel (the reader that refuses hostile files). It is
+identified by its workbook id (pipeline.workbooks: the custom document property
+WORKBOOK_ID_PROPERTY and the 工作簿编号 cell of `说明`), which must be registered in the
+store's `workbook_issues`: the registry, not the `说明` sheet, says which township, village and
+period the workbook belongs to and which issues it listed. In `问题清单` the header row is found
+by its names, so the village may reorder, hide, sort or filter columns and rows, or add rows.
+Each row is judged against the registry:
 
-  * empty 核实结果                        → ignored (counted)
-  * unknown issue_id (or none)            → refused
-  * issue of another village              → refused
-  * 核实结果 not one of the four choices   → refused
-  * otherwise                             → accepted, stored in `feedback` with who
-    (核实人), when (核实日期), note (核实说明), file, row, imported_at (UTC) and the
-    issue's evidence of the workbook's period (so a waiver can compare evidence).
+  * empty 核实结果                               → ignored (counted)
+  * no issue_id                                  → refused
+  * an issue not listed in this very workbook    → refused (unknown, county-level, another
+                                                   village's, or another workbook's issue)
+  * 核实结果 not one of the four choices          → refused
+  * otherwise                                    → accepted, stored in `feedback` with who
+    (核实人), when (核实日期), note (核实说明), file, row, imported_at (UTC), the workbook id,
+    how = 'workbook', the registry's township/village/period and the issue's evidence of that
+    period (so a waiver can compare evidence).
 
-Every answer is kept; history.apply uses the latest import. A file that cannot be
-used (not a workbook, no 问题清单 / issue_id / 核实结果, no village or period in 说明)
-is a one-line problem and none of its rows are stored. exit_code: 0 ok, 1 some rows
-refused, 2 a file (or the database) unusable.
+Every answer is kept; history.apply uses the latest import. A file that cannot be used (not a
+workbook, no registered workbook id, no 问题清单 / issue_id / 核实结果) is one plain sentence and
+none of its rows are stored. exit_code: 0 ok, 1 some rows refused, 2 a file (or the database)
+unusable. The report is plain Chinese.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from pipeline import history
-from pipeline.workbooks import (ANSWER_HEADER, ANSWERS, DATE_HEADER, ID_HEADER, INFO_LABELS, INFO_ROWS,
-                                INFO_SHEET, LIST_SHEET, NOTE_HEADER, WHO_HEADER, clean_text)
+from pipeline.vocab import ANSWERS, problem_text
+from pipeline.workbooks import (ANSWER_HEADER, DATE_HEADER, ID_HEADER, INFO_SHEET, LIST_SHEET, NOTE_HEADER,
+                                WHO_HEADER, WORKBOOK_ID_LABEL, WORKBOOK_ID_PROPERTY, WORKBOOK_ID_ROW)
 
 HEADER_SCAN_ROWS = 30
+MAX_PROPERTIES_BYTES = 1 << 20      # docProps/custom.xml read only when it is small
+HOW = "workbook"
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
-_PERIOD_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_WBID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+# reasons, in plain Chinese
+NO_ID = "缺少问题编号"
+UNKNOWN = "未知的问题编号"
+COUNTY_LEVEL = "县级问题，不能在村级清单中答复"
+OTHER_VILLAGE = "属于其他村的问题，不是本清单下发的，不予接收"
+OTHER_WORKBOOK = "不是本清单下发的问题（可能来自其他期别的清单），不予接收"
+BAD_ANSWER = "核实结果不是四个选项之一（" + "、".join(ANSWERS) + "）"
+RETURN_ORIGINAL = "请用县里下发的原文件填写后交回"
 
 
 class Unusable(Exception):
@@ -67,14 +84,13 @@ class FeedbackResult:
         return 1 if self.refused else 0
 
     def report_lines(self) -> list[str]:
-        """Human-readable report: problems, refused rows, then the totals."""
-        out = [f"{f}: {reason}" for f, reason in self.problems]
+        """The report, in plain Chinese: files that could not be used, refused rows, totals."""
+        out = [f"{f}：无法使用——{reason}" for f, reason in self.problems]
         for r in self.refused:
-            out.append(f"{r.file}:{r.row}: refused / 拒收 issue_id={r.issue_id or ''} "
-                       f"核实结果={r.answer or ''}: {r.reason}")
-        out.append(f"accepted {len(self.accepted)}, refused {len(self.refused)}, ignored {self.ignored}, "
-                   f"unusable files {len(self.problems)} / 接收 {len(self.accepted)} 条，拒收 "
-                   f"{len(self.refused)} 条，未填 {self.ignored} 条")
+            answer = f"，核实结果“{r.answer}”" if r.answer else ""
+            out.append(f"{r.file} 第{r.row}行：拒收（问题编号 {r.issue_id or '空'}{answer}）——{r.reason}")
+        out.append(f"合计：接收 {len(self.accepted)} 条，拒收 {len(self.refused)} 条，未填写 {self.ignored} 条，"
+                   f"无法使用的文件 {len(self.problems)} 个")
         return out
 
 
@@ -125,95 +141,98 @@ def _date(v) -> str:
     return s
 
 
-def _period(v) -> str:
-    if isinstance(v, (dt.date, dt.datetime)):
-        return f"{v.year:04d}-{v.month:02d}"
-    m = _PERIOD_RE.match(_text(v))
-    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}" if m else ""
-
-
 # ---------------------------------------------------------------------------
 # reading one workbook
 
 @dataclass
 class Workbook:
-    township: str
-    village: str
-    period: str
+    workbook_id: str
     rows: list[tuple[int, dict]]       # (Excel row, {header: value})
 
 
-def _sheet_grid(wb, name: str) -> list[list]:
-    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-
-
-def _find_sheet(names: list[str], wanted: str) -> str | None:
-    for n in names:
-        if n == wanted:
-            return n
-    for n in names:
-        if _norm_header(n) == _norm_header(wanted):
-            return n
+def _find_sheet(sheets: list, wanted: str):
+    for s in sheets:
+        if s.name == wanted:
+            return s
+    for s in sheets:
+        if _norm_header(s.name) == _norm_header(wanted):
+            return s
     return None
 
 
-def _read_info(grid: list[list]) -> dict[str, str | None]:
-    """Village meta from 说明: by label (written in column A; the value is the next non-empty
-    cell to its right), wherever rows or columns were inserted; else the fixed cells."""
-    found: dict[str, str | None] = {}
-    labels = {_norm_header(v): k for k, v in INFO_LABELS.items()}
-    for row in grid[:40]:
+def _id_in_sheet(sheet) -> str:
+    """The workbook id of `说明`: beside its label wherever rows or columns were inserted, else
+    the fixed cell B<WORKBOOK_ID_ROW>."""
+    if sheet is None:
+        return ""
+    label = _norm_header(WORKBOOK_ID_LABEL)
+    for row in sheet.rows[:60]:
         for j, cell in enumerate(row[:10]):
-            key = labels.get(_norm_header(cell)) if isinstance(cell, str) else None
-            if key and key not in found:
+            if isinstance(cell, str) and _norm_header(cell) == label:
                 rest = [c for c in row[j + 1:] if c is not None and c != ""]
-                found[key] = rest[0] if rest else ""
-                break
-    for key, r in INFO_ROWS.items():
-        if key not in found and len(grid) >= r and len(grid[r - 1]) >= 2:
-            found[key] = grid[r - 1][1]
-    return found
+                return _text(rest[0]) if rest else ""
+    r = WORKBOOK_ID_ROW - 1
+    if len(sheet.rows) > r and len(sheet.rows[r]) >= 2:
+        return _text(sheet.rows[r][1])
+    return ""
+
+
+def _id_in_properties(path: Path) -> str:
+    """The custom document property WORKBOOK_ID_PROPERTY of an xlsx (small part only)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            try:
+                info = z.getinfo("docProps/custom.xml")
+            except KeyError:
+                return ""
+            if info.file_size > MAX_PROPERTIES_BYTES:
+                return ""
+            root = ET.fromstring(z.read(info))
+    except (zipfile.BadZipFile, OSError, ET.ParseError, ValueError):
+        return ""
+    for prop in root:
+        if prop.get("name") == WORKBOOK_ID_PROPERTY:
+            return "".join(t.strip() for t in prop.itertext())
+    return ""
 
 
 def read_workbook(path: Path) -> Workbook:
-    from python_calamine import CalamineWorkbook
+    from pipeline.read import ReadError, read_excel
 
     if not path.is_file():
-        raise Unusable("file not found / 文件不存在")
+        raise Unusable("文件不存在")
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        names = list(wb.sheet_names)
-    except Exception as exc:      # calamine raises several error types for non-workbooks
-        raise Unusable(f"not a readable workbook / 不是可读取的Excel文件 ({type(exc).__name__})") from None
-    try:
-        info_name = _find_sheet(names, INFO_SHEET)
-        if info_name is None:
-            raise Unusable(f"no {INFO_SHEET} sheet: village and period unknown / 缺少“{INFO_SHEET}”工作表")
-        info = _read_info(_sheet_grid(wb, info_name))
-        if "township" not in info or "village" not in info:
-            raise Unusable(f"{INFO_SHEET} does not name the township and village / “{INFO_SHEET}”中缺少乡镇或行政村")
-        period = _period(info.get("period"))
-        if not period:
-            raise Unusable(f"{INFO_SHEET} has no period YYYY-MM / “{INFO_SHEET}”中缺少期别")
+        sheets = read_excel(path)
+    except ReadError as exc:
+        raise Unusable(problem_text(str(exc)) or "不是可以读取的电子表格文件") from None
+    except Exception:     # noqa: BLE001 — a reader failure is the file's problem, said in one line
+        raise Unusable("不是可以读取的电子表格文件") from None
 
-        list_name = _find_sheet(names, LIST_SHEET)
-        candidates = [list_name] if list_name else []
-        candidates += [n for n in names if n not in candidates and n != info_name]
-        header_at = grid = None
-        for n in candidates:
-            g = _sheet_grid(wb, n)
-            for r, row in enumerate(g[:HEADER_SCAN_ROWS]):
-                if _norm_header(ID_HEADER) in {_norm_header(c) for c in row}:
-                    header_at, grid = r, g
-                    break
-            if grid is not None or list_name:
-                break           # the named sheet decides; other sheets only when it is missing
-        if grid is None:
-            if list_name is None:
-                raise Unusable(f"no {LIST_SHEET} sheet / 缺少“{LIST_SHEET}”工作表")
-            raise Unusable(f"{LIST_SHEET} has no issue_id column / “{LIST_SHEET}”中缺少issue_id列")
-    finally:
-        wb.close()
+    in_cell = _id_in_sheet(_find_sheet(sheets, INFO_SHEET))
+    in_props = _id_in_properties(path) if zipfile.is_zipfile(path) else ""
+    if in_cell and in_props and in_cell != in_props:
+        raise Unusable(f"工作簿编号被改动过（两处编号不一致），无法确认是哪一份清单，{RETURN_ORIGINAL}")
+    wbid = in_props or in_cell
+    if not wbid:
+        raise Unusable(f"没有工作簿编号：这不是县里下发的村级问题清单（或编号已被删除），{RETURN_ORIGINAL}")
+
+    info = _find_sheet(sheets, INFO_SHEET)
+    listed = _find_sheet(sheets, LIST_SHEET)
+    candidates = [listed] if listed is not None else [s for s in sheets if s is not info]
+    header_at = grid = None
+    for sh in candidates:
+        for r, row in enumerate(sh.rows[:HEADER_SCAN_ROWS]):
+            if _norm_header(ID_HEADER) in {_norm_header(c) for c in row}:
+                header_at, grid = r, sh.rows
+                break
+        if grid is not None:
+            break           # the named sheet decides; other sheets only when it is missing
+    if grid is None:
+        if listed is None:
+            raise Unusable(f"缺少“{LIST_SHEET}”工作表")
+        raise Unusable(f"“{LIST_SHEET}”中缺少问题编号（{ID_HEADER}）列")
 
     header = [_norm_header(c) for c in grid[header_at]]
     cols: dict[str, int] = {}
@@ -221,25 +240,41 @@ def read_workbook(path: Path) -> Workbook:
         if _norm_header(h) in header:
             cols[h] = header.index(_norm_header(h))
     if ANSWER_HEADER not in cols:
-        raise Unusable(f"{LIST_SHEET} has no {ANSWER_HEADER} column / “{LIST_SHEET}”中缺少“{ANSWER_HEADER}”列")
+        raise Unusable(f"“{LIST_SHEET}”中缺少“{ANSWER_HEADER}”列")
     rows = []
     for r in range(header_at + 1, len(grid)):
         line = grid[r]
         if all(c is None or c == "" for c in line):
             continue
         rows.append((r + 1, {h: (line[i] if i < len(line) else None) for h, i in cols.items()}))
-    return Workbook(_text(info.get("township")), _text(info.get("village")), period, rows)
+    return Workbook(wbid, rows)
 
 
 # ---------------------------------------------------------------------------
 # the import
 
-def _village_key(township, village) -> tuple[str, str]:
-    """Compare villages as the workbook shows them (pipeline.workbooks.clean_text)."""
-    return (clean_text(_text(township)).strip(), clean_text(_text(village)).strip())
+@dataclass
+class Registered:
+    workbook_id: str
+    period: str
+    township: str | None
+    village: str | None
+    issues: set[str]
 
 
-def _lookup(con, ids: list[str], period: str) -> dict[str, tuple]:
+def registered(con, wbid: str) -> Registered | None:
+    """The registry's record of a workbook id (pipeline.workbooks.write_all, kept by the run)."""
+    if not _WBID_RE.match(wbid or ""):
+        return None
+    rows = con.execute("SELECT period, township, village, issue_id FROM workbook_issues WHERE workbook_id = ?",
+                       [wbid]).fetchall()
+    if not rows:
+        return None
+    period, township, village = rows[0][:3]
+    return Registered(wbid, period, township, village, {r[3] for r in rows if r[3]})
+
+
+def _history(con, ids: list[str], period: str) -> dict[str, tuple]:
     """issue_id → (township, village, evidence), preferring the workbook's period, else the latest."""
     if not ids:
         return {}
@@ -249,6 +284,18 @@ def _lookup(con, ids: list[str], period: str) -> dict[str, tuple]:
         QUALIFY row_number() OVER (PARTITION BY issue_id ORDER BY (period = ?) DESC, period DESC) = 1""",
                        [ids, period]).fetchall()
     return {r[0]: r[1:] for r in rows}
+
+
+def _why_not(iid: str, known: dict[str, tuple], reg: Registered) -> str:
+    """Why an issue that this workbook did not list cannot be answered from it."""
+    if iid not in known:
+        return UNKNOWN
+    township, village = (known[iid][0] or "").strip(), (known[iid][1] or "").strip()
+    if not (township and village):
+        return COUNTY_LEVEL
+    if (township, village) != ((reg.township or "").strip(), (reg.village or "").strip()):
+        return OTHER_VILLAGE
+    return OTHER_WORKBOOK
 
 
 def _now_utc(after: str | None) -> str:
@@ -262,10 +309,12 @@ def _now_utc(after: str | None) -> str:
 
 def import_file(con, path: Path, result: FeedbackResult, imported_at: str) -> None:
     wb = read_workbook(path)
+    reg = registered(con, wb.workbook_id)
+    if reg is None:
+        raise Unusable(f"工作簿编号未登记：这不是本系统下发的村级问题清单，{RETURN_ORIGINAL}")
     name, stored = str(path), str(path.resolve())
-    where = _village_key(wb.township, wb.village)
     ids = sorted({_text(v[ID_HEADER]).lower() for _, v in wb.rows if _text(v.get(ID_HEADER))})
-    known = _lookup(con, ids, wb.period)
+    known = _history(con, ids, reg.period)
     accepted: list[tuple] = []
     for r, v in wb.rows:
         raw_answer = _text(v.get(ANSWER_HEADER))
@@ -276,26 +325,25 @@ def import_file(con, path: Path, result: FeedbackResult, imported_at: str) -> No
         answer = normalise_answer(raw_answer)
         row = Row(name, r, iid, raw_answer)
         if iid is None:
-            row.reason = "no issue_id / 缺少issue_id"
-        elif iid not in known:
-            row.reason = "unknown issue_id / 未知的问题编号"
-        elif _village_key(known[iid][0], known[iid][1]) != where:
-            t, vil = _village_key(known[iid][0], known[iid][1])
-            row.reason = f"issue of another village ({t} {vil}) / 属于其他村的问题"
+            row.reason = NO_ID
+        elif iid not in reg.issues:
+            row.reason = _why_not(iid, known, reg)
         elif answer not in ANSWERS:
-            row.reason = f"核实结果 must be one of {'、'.join(ANSWERS)} / 核实结果不是四个选项之一"
+            row.reason = BAD_ANSWER
         if row.reason:
             result.refused.append(row)
             continue
         row.answer = answer
         result.accepted.append(row)
-        accepted.append((iid, wb.township, wb.village, wb.period, answer,
+        evidence = known[iid][2] if iid in known else None
+        accepted.append((iid, reg.township, reg.village, reg.period, answer,
                          _text(v.get(NOTE_HEADER)) or None, _text(v.get(WHO_HEADER)) or None,
-                         _date(v.get(DATE_HEADER)) or None, stored, r, imported_at, known[iid][2]))
+                         _date(v.get(DATE_HEADER)) or None, stored, r, imported_at, evidence,
+                         reg.workbook_id, HOW))
     if accepted:
         con.executemany("INSERT INTO feedback (issue_id, township, village, period, answer, note, who, "
-                        "answered_on, file, sheet_row, imported_at, evidence) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", accepted)
+                        "answered_on, file, sheet_row, imported_at, evidence, workbook_id, how) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", accepted)
 
 
 def import_feedback(paths: list[Path], db: Path) -> FeedbackResult:
@@ -303,12 +351,12 @@ def import_feedback(paths: list[Path], db: Path) -> FeedbackResult:
     result = FeedbackResult()
     db = Path(db)
     if not db.is_file():
-        result.problems.append((str(db), "database not found: run `cardcheck run` first / 数据库不存在"))
+        result.problems.append((str(db), "数据库不存在，请先完成一次月度运行（cardcheck run）"))
         return result
     try:
         con = duckdb.connect(str(db))
     except duckdb.Error as exc:
-        result.problems.append((str(db), f"cannot open the database: {str(exc).splitlines()[0]}"))
+        result.problems.append((str(db), f"无法打开数据库：{str(exc).splitlines()[0]}"))
         return result
     try:
         history.ensure(con, "main")

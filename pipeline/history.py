@@ -3,7 +3,10 @@
 Tables in the store (the DuckDB file):
   runs(period, started_at, finished_at, status, tool_version)
   issue_history(<issue columns>, rule_evaluated)   every issue of every completed period
-  feedback(issue_id, village_key, answer, note, who, answered_on, file, imported_at, period)
+  feedback(issue_id, township, village, period, answer, note, who, answered_on, file, sheet_row,
+           imported_at, evidence, workbook_id, how)     every answer; how = 'workbook' (later 'browser')
+  workbook_issues(workbook_id, period, township, village, file, issue_id, created_at)
+           which issue went into which village workbook (append-only; pipeline.workbooks)
 
   rule_skips(period, rule_id, township, reason)   rules not evaluated in a period, for the
                                                    whole county (township '') or one township
@@ -32,9 +35,17 @@ CREATE TABLE IF NOT EXISTS {{s}}.issue_history (
 CREATE TABLE IF NOT EXISTS {{s}}.feedback (
     issue_id VARCHAR, township VARCHAR, village VARCHAR, period VARCHAR, answer VARCHAR,
     note VARCHAR, who VARCHAR, answered_on VARCHAR, file VARCHAR, sheet_row INTEGER,
-    imported_at VARCHAR, evidence VARCHAR
+    imported_at VARCHAR, evidence VARCHAR, workbook_id VARCHAR, how VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {{s}}.workbook_issues (
+    workbook_id VARCHAR, period VARCHAR, township VARCHAR, village VARCHAR, file VARCHAR,
+    issue_id VARCHAR, created_at VARCHAR
 );
 """
+
+# columns added after a table was first created: databases made by older versions get them
+# (at the end, where the DDL above has them)
+ADDED_COLUMNS = {"feedback": (("workbook_id", "VARCHAR"), ("how", "VARCHAR"))}
 
 
 RULE_SKIPS_DDL = """
@@ -56,6 +67,9 @@ def ensure(con, schema: str) -> None:
     for stmt in HISTORY_DDL.format(s=schema).split(";"):
         if stmt.strip():
             con.execute(stmt)
+    for table, cols in ADDED_COLUMNS.items():
+        for name, typ in cols:
+            con.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS {name} {typ}")
     if not _has_table(con, schema, "rule_skips"):
         con.execute(RULE_SKIPS_DDL.format(s=schema))
         _backfill_skips(con, schema)

@@ -339,8 +339,9 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 n_issues = report.write_issues(con, tmp)
                 report.write_resolved(con, tmp)
                 report.write_rejected(con, tmp)
-                on_step(step("workbooks"))
-                workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params)
+                on_step(step("workbooks", done=0, total=None))
+                workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params,
+                                    progress=lambda d, t: on_step(step("workbooks", done=d, total=t)))
                 from pipeline import expectations, summary
                 on_step(step("expectations"))
                 prev_manifest = expectations.previous_manifest(con, prev)
@@ -398,6 +399,7 @@ def _commit(con, db: Path, period: str, started: str, manifest: dict) -> None:
                 con.execute(f'CREATE OR REPLACE TABLE store."{t}" AS SELECT * FROM memory.main."{t}"')
         history.persist(con, "store", period, started, manifest["finished_at"], TOOL_VERSION,
                         json.dumps(manifest, ensure_ascii=False, default=str))
+        workbooks.persist_registry(con, "store")        # which issue went into which workbook
         con.execute("COMMIT")
     except BaseException as exc:
         with contextlib.suppress(duckdb.Error):

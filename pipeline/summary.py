@@ -2,7 +2,7 @@
 
 No network: no external stylesheet, script, font or image; the charts are inline SVG
 generated here. Every value from the data goes through html.escape (names may contain
-markup). Chinese throughout; readable on a laptop screen and printable (A4).
+markup) after control and bidi characters are made visible. Times are the county's (北京时间). Chinese throughout; readable on a laptop screen and printable (A4).
 
 Sources: the run manifest (files, rules, reconciliation, villages, totals, expectations)
 and the run's DuckDB connection: `issues_current` (severity per rule, 整改未见效 flags, the
@@ -10,25 +10,29 @@ county name) and, when attached, the store's `issue_history` / `runs` for the tr
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 from pathlib import Path
 
-SEVERITIES = (("error", "错误", "#c0392b"), ("suspect", "疑点", "#e67e22"), ("notice", "提示", "#2e86c1"))
+from pipeline.vocab import (FLAG_NOT_FIXED, SEVERITY_CN, STATUS_CN, local_text, problem_text, skip_reason_text,
+                            table_title, visible)
+
+SEVERITIES = (("error", SEVERITY_CN["error"], "#c0392b"), ("suspect", SEVERITY_CN["suspect"], "#e67e22"),
+              ("notice", SEVERITY_CN["notice"], "#2e86c1"))
 SEV_LABEL = {k: v for k, v, _ in SEVERITIES}
 SEV_COLOR = {k: c for k, _, c in SEVERITIES}
-STATUSES = (("new", "新发现"), ("persisting", "持续存在"), ("reopened", "重新出现"),
-            ("waived", "核实无误（豁免）"))
+STATUSES = tuple((k, STATUS_CN[k]) for k in ("new", "persisting", "reopened", "waived"))
 RECON_PARTS = (("matched_exact", "证件号码精确匹配", "#27ae60"), ("matched_fuzzy", "姓名近似匹配", "#82c91e"),
                ("unmatched", "未匹配", "#e67e22"), ("unmatched_invalid_id", "证件号码无效", "#c0392b"))
 FILE_STATUS = {"loaded": "已载入", "rejected": "整表拒收", "skipped": "跳过", "unreadable": "无法读取"}
+LACKS = {"members": "家庭成员表", "households": "家庭情况表"}
 MAX_VILLAGE_ROWS = 300
 
 
 def e(value) -> str:
-    """Escaped text of any value (None → empty)."""
-    return "" if value is None else html.escape(str(value), quote=True)
+    """Escaped text of any value (None → empty), control and bidi characters made visible
+    (a U+202E in a village name would otherwise turn the rest of the line round)."""
+    return "" if value is None else html.escape(visible(str(value)), quote=True)
 
 
 def _int(value) -> str:
@@ -288,13 +292,14 @@ def _overview(manifest: dict, flags: int) -> str:
                  f'<div class="v" style="color:#8e44ad">{_int(flags)}</div></div>')
     sev_bar = _svg_stack([(sev.get(k, 0), c, f"{lab} {sev.get(k, 0)}") for k, lab, c in SEVERITIES], 420, 16)
     st_rows = "".join(f"<tr><td>{lab}</td><td class=num>{_int(st.get(k, 0))}</td></tr>" for k, lab in STATUSES)
-    st_rows += f'<tr><td>已销号</td><td class=num>{_int(t.get("resolved", 0))}</td></tr>'
-    st_rows += f'<tr><td>其中标记“整改未见效”</td><td class=num>{_int(flags)}</td></tr>'
+    st_rows += f'<tr><td>{STATUS_CN["resolved"]}</td><td class=num>{_int(t.get("resolved", 0))}</td></tr>'
+    st_rows += f'<tr><td>其中标记“{FLAG_NOT_FIXED}”</td><td class=num>{_int(flags)}</td></tr>'
     legend = "".join(f'<span class="lgd"><i style="background:{c}"></i>{lab} {_int(sev.get(k, 0))}</span>'
                      for k, lab, c in SEVERITIES)
     return (f'<div class="cards">{"".join(cards)}</div>'
             f'<div class="two"><div><h3>按严重程度</h3>{sev_bar}<div class="legend">{legend}</div>'
-            f'<p class="note">错误：数据确有矛盾，须更正；疑点：须入户或比对核实；提示：供参考。</p></div>'
+            f'<p class="note">{SEV_LABEL["error"]}：数据确有矛盾，须更正；{SEV_LABEL["suspect"]}：须入户或比对核实；'
+            f'{SEV_LABEL["notice"]}：供参考。</p></div>'
             f'<div><h3>按状态</h3><table class="narrow"><tbody>{st_rows}</tbody></table></div></div>')
 
 
@@ -330,12 +335,12 @@ def _villages_section(manifest: dict) -> tuple[str, str]:
                     f'<td class=num>{_pct(v.get("suspect_rate"), 2)}</td>'
                     f'<td>{_svg_bar(v.get("suspect_rate") or 0, vmax, "#c0392b" if fl else "#7f8c8d", 200, 12, limit)}</td>'
                     f'<td>{mark}</td></tr>')
-    more = (f'<p class="note">另有 {len(villages) - MAX_VILLAGE_ROWS} 个村疑点率较低，未列出（见 run.json）。</p>'
+    more = (f'<p class="note">另有 {len(villages) - MAX_VILLAGE_ROWS} 个村疑似率较低，未列出（见 run.json）。</p>'
             if len(villages) > MAX_VILLAGE_ROWS else "")
-    note = (f"疑点率 = 有未豁免“错误”或“疑点”问题的户数 ÷ 全村户数；高于 {_pct(limit, 1)}"
-            f"（参数 village_suspect_rate，图中虚线）的村须全面复核。共 {len(villages)} 个村，"
+    note = (f"疑似率 = 有“{SEV_LABEL['error']}”或“{SEV_LABEL['suspect']}”问题（不含{STATUS_CN['waived']}）的户数 ÷ "
+            f"全村户数；高于 {_pct(limit, 1)}（参数设定，图中虚线）的村须全面复核。共 {len(villages)} 个村，"
             f"其中 <b>{flagged}</b> 个村超过阈值。")
-    return _table(["序号", "乡镇", "行政村", "户数", "有问题户数", "疑点率", "", ""], rows, "villages") + more, note
+    return _table(["序号", "乡镇", "行政村", "户数", "有问题户数", "疑似率", "", ""], rows, "villages") + more, note
 
 
 def _recon_section(manifest: dict, titles: dict[str, str]) -> str:
@@ -346,7 +351,7 @@ def _recon_section(manifest: dict, titles: dict[str, str]) -> str:
         matched = int(r.get("matched_exact") or 0) + int(r.get("matched_fuzzy") or 0)
         parts = [(int(r.get(k) or 0), c, f"{lab} {int(r.get(k) or 0)}") for k, lab, c in RECON_PARTS]
         cells = "".join(f'<td class=num>{_int(r.get(k, 0))}</td>' for k, _, _ in RECON_PARTS)
-        rows.append(f'<tr><td>{e(titles.get(agency, agency))}<div class="sub mono">{e(agency)}</div></td>'
+        rows.append(f'<tr><td>{e(titles.get(agency, "部门数据"))}</td>'
                     f'<td class=num>{_int(n)}</td>{cells}<td class=num><b>{_pct(matched / n if n else None)}</b></td>'
                     f'<td>{_svg_stack(parts, 220, 14)}</td></tr>')
     legend = "".join(f'<span class="lgd"><i style="background:{c}"></i>{lab}</span>' for _, lab, c in RECON_PARTS)
@@ -360,7 +365,7 @@ def _files_section(manifest: dict, titles: dict[str, str]) -> str:
         problems = [*(f.get("problems") or [])]
         if f.get("missing_columns") and not problems:
             problems.append("缺少列：" + "、".join(map(str, f["missing_columns"])))
-        prob = "<br>".join(e(p) for p in problems) or '<span class="muted">—</span>'
+        prob = "<br>".join(e(problem_text(p)) for p in problems) or '<span class="muted">—</span>'
         status = f.get("status") or ""
         cls = "" if status in ("loaded", "") else "bad"
         kind = f.get("kind")
@@ -380,7 +385,8 @@ def _files_section(manifest: dict, titles: dict[str, str]) -> str:
 
 def _skipped_section(manifest: dict) -> str:
     cat = _rule_catalogue()
-    rows = [f'<tr><td class="mono">{e(rid)}</td><td>{e(cat.get(rid, ("",))[0])}</td><td>{e(r.get("reason"))}</td></tr>'
+    rows = [f'<tr><td class="mono">{e(rid)}</td><td>{e(cat.get(rid, ("",))[0])}</td>'
+            f'<td>{e(skip_reason_text(r.get("reason")))}</td></tr>'
             for rid, r in (manifest.get("rules") or {}).items() if r.get("status") == "skipped"]
     return _table(["规则", "名称", "未执行原因"], rows, "skipped")
 
@@ -397,7 +403,7 @@ def _expectations_section(manifest: dict) -> str:
              f'{_int(ex.get("failed", 0))} 项未通过</b>，{_int(ex.get("skipped", 0))} 项跳过；'
              f'比较基期：{e(prev) if prev else "无（首期）"}。')
     if ex.get("data_docs"):
-        head += f' 明细见 <a href="{e(ex["data_docs"])}">Great Expectations 数据文档</a>（离线可看）。'
+        head += f' 明细见 <a href="{e(ex["data_docs"])}">整表检查明细</a>（离线可看）。'
     head += "</p>"
     rows = []
     for r in ex.get("results") or []:
@@ -414,7 +420,7 @@ def _expectations_section(manifest: dict) -> str:
         if villages:
             notes.append("、".join(e(v) for v in villages[:20]) + ("等" if len(villages) > 20 else ""))
         rows.append(f'<tr class="{"" if r.get("success") is not False else "failrow"}"><td>{badge}</td>'
-                    f'<td>{e(r.get("title"))}<div class="sub mono">{e(r.get("name"))}</div></td>'
+                    f'<td>{e(r.get("title"))}</td>'
                     f'<td>{e(r.get("observed_text"))}</td><td>{e(r.get("expected"))}</td>'
                     f'<td class="prob">{"<br>".join(notes)}</td></tr>')
     return head + _table(["结果", "检查项", "本期观测", "期望", "说明"], rows, "expect")
@@ -466,6 +472,8 @@ b.bad{color:#c0392b}b.ok{color:#1e8449}
 .note{color:var(--muted);font-size:12px;margin:2px 0 8px}
 .muted{color:var(--muted)}.empty{color:var(--muted)}
 .alert{background:#fdecea;border:1px solid #f5c2c7;padding:6px 10px;border-radius:4px}
+.banner{background:#fdecea;border:2px solid #c0392b;border-radius:4px;padding:8px 14px;margin-top:14px}
+.banner p{margin:4px 0}.banner ul{margin:4px 0 6px 18px;padding:0}
 svg.bar{vertical-align:middle;display:block}
 svg.chart{max-width:960px;display:block}
 svg text{font-family:inherit}
@@ -506,8 +514,8 @@ def render(con, manifest: dict) -> str:
     title = f"{county or ''}建档立卡数据质量检查报告（{period}）"
     meta = [("统计期", period), ("基准日", manifest.get("reference_date")),
             ("上一期", manifest.get("previous_period") or "无（首期）"),
-            ("运行时间", manifest.get("finished_at") or manifest.get("started_at")),
-            ("工具版本", f'{manifest.get("tool", "cardcheck")} {manifest.get("tool_version", "")}'.strip())]
+            ("运行时间", _when(manifest.get("finished_at") or manifest.get("started_at"))),
+            ("程序版本", manifest.get("tool_version") or "—")]
     sections = [
         ("overview", "问题概况", _overview(manifest, flags),
          "本期问题按严重程度和状态统计；“已销号”为上期存在、本期已消失的问题；“整改未见效”为村里答复已整改但本期仍存在的问题。"),
@@ -515,7 +523,7 @@ def render(con, manifest: dict) -> str:
          "各期问题数（柱，按严重程度堆叠）和已销号数（绿线），取自数据库中已完成的各期运行。"),
         ("rules", "按规则统计", _rules_section(rules),
          f"本期执行 {n_eval} 条规则，{len(rules)} 条发现问题，{n_skip} 条未执行（见下文）。按问题数从多到少排列。"),
-        ("villages", "各村疑点率", village_html, village_note),
+        ("villages", "各村疑似率", village_html, village_note),
         ("recon", "部门数据比对", _recon_section(manifest, titles),
          "部门记录按证件号码与家庭成员比对；匹配率 =（精确匹配 + 近似匹配）÷ 记录数。"),
         ("files", "文件读取情况", _files_section(manifest, titles),
@@ -526,16 +534,54 @@ def render(con, manifest: dict) -> str:
     ]
     nav = "".join(f'<a href="#{sid}">{e(t)}</a>' for sid, t, _, _ in sections)
     body = "".join(_section(sid, t, b, n) for sid, t, b, n in sections)
-    generated = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    generated = local_text(seconds=True)
     return (
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{e(title)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{e(title)}</h1><div class=\"meta\">"
         + "".join(f"<span>{e(k)}：{e(v)}</span>" for k, v in meta)
-        + f"</div></header><nav>{nav}</nav><main>{body}</main>"
-        f"<footer>由 cardcheck 生成于 {e(generated)}。本页不含个人证件号码；问题明细见 issues.csv 及各村工作簿。</footer>"
+        + f"</div></header><nav>{nav}</nav><main>{_banner(manifest)}{body}</main>"
+        f"<footer>本页由建档立卡数据核查程序生成于 {e(generated)}。本页不含个人证件号码；"
+        f"问题明细见问题清单（issues.xlsx、issues.csv）及各村工作簿。</footer>"
         "</body></html>\n")
+
+
+def _when(value) -> str:
+    """A time of the manifest as the county reads it: 2026-10-31 14:05:03（北京时间）."""
+    return local_text(value, seconds=True) if value else "—"
+
+
+def _banner(manifest: dict) -> str:
+    """What was not checked this period, before anything else: files (or sheets holding a table
+    of rows) that were not loaded, and townships lacking the members or the households table.
+    Older manifests have neither key."""
+    not_loaded = list(manifest.get("not_loaded") or [])
+    lacking = list(manifest.get("townships_lacking") or [])
+    if not not_loaded and not lacking:
+        return ""
+    parts = ['<section id="banner" class="banner" role="alert">']
+    if not_loaded:
+        items = []
+        for f in not_loaded:
+            f = f if isinstance(f, dict) else {"file": f}
+            sheet = f"（工作表“{e(f.get('sheet'))}”）" if f.get("sheet") else ""
+            reason = problem_text(f.get("reason")) or "原因不明"
+            items.append(f"<li><b>{e(f.get('file') or '（文件名不详）')}</b>{sheet}：{e(reason)}</li>")
+        parts.append(f"<p><b>注意：有 {len(not_loaded)} 个文件或工作表没有读入，其中的数据本期没有参加检查。</b>"
+                     f"请改正后重新上报，再运行一次本月检查。</p><ul>{''.join(items)}</ul>")
+    if lacking:
+        items = []
+        for t in lacking:
+            t = t if isinstance(t, dict) else {"township": t}
+            what = LACKS.get(t.get("lacks"), table_title(t.get("lacks")) or "所需数据表")
+            rules = [str(r) for r in (t.get("rules") or [])]
+            shown = "、".join(e(r) for r in rules[:12]) + ("等" if len(rules) > 12 else "")
+            rule_txt = f"，{len(rules)} 条规则（{shown}）本期对该乡镇未检查，这些规则以前的问题保持原状态" if rules else ""
+            items.append(f"<li><b>{e(t.get('township') or '未填乡镇')}</b>：缺少{e(what)}{rule_txt}</li>")
+        parts.append(f"<p><b>以下 {len(lacking)} 个乡镇缺少数据表：</b></p><ul>{''.join(items)}</ul>")
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _trend_table(trend: list[dict]) -> str:

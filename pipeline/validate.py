@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
+
+from pipeline.vocab import SEVERITY_CN, local_text, local_time, problem_text
 
 # outputs.md: exactly these single-table rules (plus the within-file parts of the
 # household rules, which see only the uploaded file anyway)
@@ -54,8 +57,16 @@ class FileResult:
     rules: list[str] = field(default_factory=list)     # rules evaluated on this file
 
 
+def TABLE_TITLES() -> dict[str, str]:
+    from pipeline.vocab import table_title
+    from schemas.tables import TABLES
+
+    return {t: table_title(t) for t in TABLES}
+
+
 def default_period(today: dt.date | None = None) -> str:
-    today = today or dt.date.today()
+    """The current month, in the county's time zone."""
+    today = today or local_time().date()
     return f"{today.year:04d}-{today.month:02d}"
 
 
@@ -73,6 +84,79 @@ def _locate_sql(kind: str) -> str:
     return hh or "", pk or ""
 
 
+def expand_inputs(paths) -> list[Path]:
+    """The files to check: a file as given, a folder as every file inside it (at any depth),
+    sorted by path. Hidden files and Office lock files (~$…) are left out; any other file is
+    kept, so that a stray .txt or .zip is reported as unusable rather than skipped silently."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not _hidden(f.relative_to(p))))
+        else:
+            out.append(p)
+    return out
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith((".", "~$")) for part in rel.parts)
+
+
+HEAD_BYTES = 1 << 20        # the head of a text file read to find its header
+
+
+def _head_sheets(path: Path) -> list:
+    """The sheets of a file as far as a header can be found: a text file's first records only."""
+    from pipeline.read import EXCEL_SUFFIXES, Sheet, _records, read_file
+
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return read_file(path)
+    import io
+
+    with open(path, "rb") as f:
+        data = f.read(HEAD_BYTES)
+    cut = data.rfind(b"\n")
+    if len(data) == HEAD_BYTES and cut > 0:
+        data = data[:cut + 1]
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = data.decode("utf-8", errors="replace")
+    rows, numbers, _ = _records(io.StringIO(text, newline=""), 60)
+    return [Sheet(name="", rows=rows, row_numbers=numbers)]
+
+
+def missing_for_kind(path: Path, kind: str) -> dict[str | None, tuple[int | None, list[str]]]:
+    """sheet → (header row, headers of the required columns of `kind` the sheet lacks): for a file
+    checked with --kind that does not hold that kind of table. A file that cannot be read, or a
+    sheet without any header row, lacks every required column."""
+    from pipeline.read import ReadError
+    from pipeline.recognise import find_header
+    from schemas.headers import map_columns
+    from schemas.tables import TABLES
+
+    t = TABLES[kind]
+    required = [t.col(c) for c in t.required]
+    every = [c.header for c in required]
+    try:
+        sheets = _head_sheets(path)
+    except (ReadError, OSError, ValueError):
+        return {None: (None, every)}
+    out: dict[str | None, tuple[int | None, list[str]]] = {}
+    for sh in sheets:
+        found = find_header(sh)
+        if found is None:
+            out[sh.name or None] = (None, every)
+            continue
+        idx, headers, _ = found
+        cols = map_columns(t, headers)
+        out[sh.name or None] = (sh.row_number(idx), [c.header for c in required if c.name not in cols])
+    return out or {None: (None, every)}
+
+
 def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
     import duckdb
 
@@ -86,18 +170,47 @@ def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
     reports = ingest(con, [path], path.parent, kind=kind)
     loaded = [r for r in reports if r.kind and r.status == "loaded"]
     problems = [r for r in reports if r.status in ("unreadable", "rejected")]
+    title = TABLE_TITLES().get(kind or "", kind or "")
+    by_sheet = missing_for_kind(path, kind) if kind and not loaded else None
+    if problems:
+        # a file, or a sheet holding a table of rows, that was not loaded makes the file unusable
+        res.usable = False
+        reasons = []
+        for p in problems:
+            missing, header_row = list(p.missing_columns), p.header_row
+            if not missing and kind and p.status == "rejected":
+                if by_sheet is None:
+                    by_sheet = missing_for_kind(path, kind)
+                found = by_sheet.get(p.sheet) or (next(iter(by_sheet.values())) if len(by_sheet) == 1 else None)
+                if found:
+                    header_row, missing = p.header_row or found[0], found[1]
+            where = f"工作表“{p.sheet}”：" if p.sheet and len(reports) > 1 else ""
+            if kind and missing:
+                reasons.append(f"{where}不是{title}，缺少必需列：" + "、".join(missing))
+            else:
+                reasons.extend(where + problem_text(x) for x in (p.problems or ["未能读入"]))
+            for m in missing:
+                res.findings.append(Finding(str(path), p.sheet, header_row, m, None, "SCH-01", "缺少必需列",
+                                            "error", f"缺少{title or TABLE_TITLES().get(p.kind or '', '')}"
+                                                     f"的必需列“{m}”，文件未载入"))
+        res.problem = "；".join(dict.fromkeys(reasons))
+        if not loaded:
+            p = problems[0]
+            res.kind, res.sheet, res.header_row = p.kind or kind, p.sheet, p.header_row
+            res.rows_read, res.rows_rejected = p.rows_read, p.rows_rejected
+            con.close()
+            return res
     if not loaded:
         res.usable = False
-        if problems:
-            p = problems[0]
-            res.problem, res.kind, res.sheet, res.header_row = "; ".join(p.problems), p.kind, p.sheet, p.header_row
-            res.rows_read, res.rows_rejected = p.rows_read, p.rows_rejected
-            if p.missing_columns:
-                for m in p.missing_columns:
-                    res.findings.append(Finding(str(path), p.sheet, p.header_row, m, None, "SCH-01", "缺少必需列",
-                                                "error", f"缺少必需列「{m}」，文件未载入"))
+        if kind:
+            sheet, (header_row, missing) = next(iter(by_sheet.items()))
+            res.problem = f"不是{title}，缺少必需列：" + "、".join(missing) if missing else "没有找到表头行"
+            for m in missing:
+                res.findings.append(Finding(str(path), sheet, header_row, m, None, "SCH-01", "缺少必需列",
+                                            "error", f"缺少{title}的必需列“{m}”，文件未载入"))
         else:
-            res.problem = "no sheet holds a table of a known kind (header not recognised)"
+            res.problem = "没有找到任何一种已知表格的表头行（无法识别是哪种表）"
+        con.close()
         return res
     rep = loaded[0]
     res.kind, res.sheet, res.header_row = rep.kind, rep.sheet, rep.header_row
@@ -121,7 +234,7 @@ def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
     for file, sheet, row, reason, raw in con.execute(
             'SELECT file, sheet, "row", reason, raw FROM rejected_rows ORDER BY "row"').fetchall():
         res.findings.append(Finding(str(path), sheet or None, row, None, None, "REJECTED", "行未载入",
-                                    "error", f"第{row}行未载入：{reason}"))
+                                    "error", f"第{row}行未载入：{problem_text(reason)}"))
     # schema findings carry their own row
     sch = con.execute("""
         SELECT f.rule_id, f._sheet, f._row, f.field, f.value, i.rule_name, i.severity, i.message
@@ -170,24 +283,55 @@ def exit_code(results: list[FileResult]) -> int:
     return 0
 
 
-def render_text(results: list[FileResult], period: str, ref: dt.date) -> str:
-    lines = [f"基准日 reference date R = {ref.isoformat()} (period {period})"]
+TEXT_LIMIT = 50        # findings printed per rule and file by --format text
+
+
+def render_text(results: list[FileResult], period: str, ref: dt.date, *, limit: int = TEXT_LIMIT) -> str:
+    """The report for people, in plain Chinese: per file what was recognised, then its findings
+    (at most `limit` per rule, the rest counted), then the totals."""
+    lines = [f"基准日：{ref.isoformat()}（期别 {period}）；检查时间：{local_text()}"]
     for r in results:
+        name = Path(r.file).name or r.file
         if not r.usable:
-            lines.append(f"{r.file}: UNUSABLE — {r.problem}")
+            lines.append(f"文件 {r.file}：无法使用——{r.problem or '原因不明'}")
         else:
-            lines.append(f"{r.file}: {r.kind} (sheet {r.sheet or '-'}, header row {r.header_row}), "
-                         f"rows read {r.rows_read}, loaded {r.rows_loaded}, rejected {r.rows_rejected}; "
-                         f"{len(r.findings)} finding(s)")
+            kind = TABLE_TITLES().get(r.kind or "", r.kind or "未识别")
+            sheet = f"工作表“{r.sheet}”，" if r.sheet else ""
+            by_sev = Counter(f.severity for f in r.findings)
+            sev = "，".join(f"{SEVERITY_CN[k]} {by_sev[k]:,} 条" for k in ("error", "suspect", "notice") if by_sev[k])
+            lines.append(f"文件 {r.file}：{kind}（{sheet}表头在第{r.header_row}行）；读取 {r.rows_read:,} 行，"
+                         f"载入 {r.rows_loaded:,} 行，拒收 {r.rows_rejected:,} 行；"
+                         f"发现问题 {len(r.findings):,} 条" + (f"（{sev}）" if sev else ""))
+        shown: Counter = Counter()
+        over: Counter = Counter()
+        names: dict[str, str] = {}
         for f in r.findings:
-            where = f"{f.sheet}!" if f.sheet else ""
-            col = f" [{f.column}]" if f.column else ""
-            val = f" = {f.value!r}" if f.value not in (None, "") else ""
-            lines.append(f"  {where}row {f.row if f.row is not None else '-'}{col}{val}: "
-                         f"{f.severity} {f.rule_id} {f.rule_name} — {f.message}")
-    errors = sum(f.severity == "error" for r in results for f in r.findings)
-    lines.append(f"{len(results)} file(s), {errors} error(s), exit {exit_code(results)}")
+            names.setdefault(f.rule_id, f.rule_name)
+            if shown[f.rule_id] >= limit:
+                over[f.rule_id] += 1
+                continue
+            shown[f.rule_id] += 1
+            lines.append("  " + _finding_line(f))
+        for rule_id, n in over.items():
+            lines.append(f"  ……另有 {n:,} 条（{rule_id} {names[rule_id]}，{name}）")
+    counts = Counter(f.severity for r in results for f in r.findings)
+    unusable = sum(1 for r in results if not r.usable)
+    lines.append(f"共 {len(results)} 个文件" + (f"（{unusable} 个无法使用）" if unusable else "") + "；"
+                 + "，".join(f"{SEVERITY_CN[k]} {counts[k]:,} 条" for k in ("error", "suspect", "notice"))
+                 + f"；退出码 {exit_code(results)}")
     return "\n".join(lines)
+
+
+def _finding_line(f: Finding) -> str:
+    where = f"工作表“{f.sheet}”" if f.sheet else ""
+    row = f"第{f.row}行" if f.row is not None else "（行号不详）"
+    col = f"“{f.column}”列" if f.column else ""
+    val = f"（填写的值：{f.value}）" if f.value not in (None, "") else ""
+    sev = SEVERITY_CN.get(f.severity, f.severity)
+    if f.rule_id == "SCH-01":             # the column is missing: the place is the header row
+        row = f"表头（第{f.row}行）" if f.row is not None else "表头"
+        return f"{where}{row}：{sev} {f.rule_id} {f.rule_name}——{f.message}"
+    return f"{where}{row}{col}{val}：{sev} {f.rule_id} {f.rule_name}——{f.message}"
 
 
 def render_json(results: list[FileResult], period: str, ref: dt.date) -> str:
@@ -222,7 +366,7 @@ def render_junit(results: list[FileResult], period: str, ref: dt.date) -> str:
                 body.append(f"   <system-out>{escape(text)}</system-out>")
             body.append("  </testcase>")
         out.append(f' <testsuite name={quoteattr(r.file)} tests="{len(cases)}" failures="{failures}" '
-                   f'timestamp={quoteattr(dt.datetime.now().isoformat(timespec="seconds"))} '
+                   f'timestamp={quoteattr(local_time().replace(tzinfo=None).isoformat(timespec="seconds"))} '
                    f'hostname="cardcheck">')
         out.append(f'  <properties><property name="reference_date" value="{ref.isoformat()}"/></properties>')
         out.extend(body)

@@ -1,6 +1,7 @@
 """Village workbooks (outputs.md "Village workbooks"): OUT/<period>/villages/<乡镇>/<行政村>.xlsx.
 
-    write_all(con, out_dir, period, mask_ids=True, params=None) -> [paths written]
+    write_all(con, out_dir, period, *, mask_ids=True, params=None, progress=None) -> [paths written]
+    persist_registry(con, schema)   append the temp table workbook_issues to <schema>.workbook_issues
 
 One workbook per village (the pair township, village) with at least one listed
 issue. An issue belongs to a village when it is about a registered household
@@ -9,22 +10,31 @@ own row names both a township and a village (projects, civil_affairs, member row
 without a household); any other issue stays county-level. Waived issues are not
 listed.
 
+Every workbook carries an unguessable workbook id (secrets.token_urlsafe), written in the
+`说明` sheet (label 工作簿编号, WORKBOOK_ID_ROW) and as the custom document property
+WORKBOOK_ID_PROPERTY. write_all records in the TEMP TABLE `workbook_issues` which issue_ids
+went into which workbook (file relative to the period folder); the run appends it to the
+store inside its transaction, and `cardcheck feedback` accepts an answer only for an issue
+issued in that very workbook.
+
 Sheets:
   说明      fixed cells B3..B6 hold county, township, village and period (labels in
-            A3..A6; pipeline.feedback reads them back), then counts, how to fill
-            in, and the rules that occur with their meaning.
-  问题清单  one row per issue (LIST_HEADERS), header in row 1, the 核实结果 dropdown.
+            A3..A6, for people), the workbook id, counts, how to fill in, and the rules
+            that occur with their meaning and policy.
+  问题清单  one row per issue (LIST_HEADERS), header in row 1, the 核实结果 dropdown; beside
+            a persisting issue the answer given last time (上次核实结果, 上次核实说明), read-only.
   按户汇总  one row per registered household with issues: class 红/黄/绿, counts.
 
-Every text cell goes through `_text`: ID-like values masked (unless mask_ids is
-False), XML-illegal control characters made visible, and values that look like
-formulas stored as plain strings (data_type 's', quote prefix), never formulas.
+Every text cell goes through `put`: ID-like values masked (unless mask_ids is False) after
+normalising full-width digits and inner spaces, control/bidi characters made visible, and
+values that look like formulas stored as plain strings (data_type 's', quote prefix), never
+formulas. Document properties are cleaned the same way.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
+import secrets
 import unicodedata
 from collections import Counter, defaultdict
 from copy import copy
@@ -36,30 +46,35 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from checks.catalogue import rule_sort_key
+from pipeline.vocab import (ANSWERS, FLAG_NOT_FIXED, SEVERITY_CN, SEVERITY_MEANING, SEVERITY_ORDER, STATUS_CN,
+                            local_text, status_text, visible)
 
 INFO_SHEET, LIST_SHEET, SUMMARY_SHEET = "说明", "问题清单", "按户汇总"
 
-# 说明: label in column A, value in column B, at these rows (a contract with pipeline.feedback)
+# 说明: label in column A, value in column B, at these rows (for people; feedback trusts the registry)
 INFO_ROWS = {"county": 3, "township": 4, "village": 5, "period": 6}
 INFO_LABELS = {"county": "县（市、区）", "township": "乡镇", "village": "行政村", "period": "期别"}
+WORKBOOK_ID_LABEL, WORKBOOK_ID_ROW = "工作簿编号", 9
+WORKBOOK_ID_PROPERTY = "工作簿编号"        # custom document property holding the same id
 
-ANSWERS = ("属实-已整改", "属实-整改中", "不属实-数据无误", "无法核实")
 ANSWER_HEADER, NOTE_HEADER, WHO_HEADER, DATE_HEADER, ID_HEADER = "核实结果", "核实说明", "核实人", "核实日期", "issue_id"
+LAST_ANSWER_HEADER, LAST_NOTE_HEADER = "上次核实结果", "上次核实说明"
 LIST_HEADERS = ["序号", "户编号", "户主姓名", "成员姓名", "证件号码", "问题类别", "问题描述", "比对依据",
-                "责任单位", "状态", "首次发现", ANSWER_HEADER, NOTE_HEADER, WHO_HEADER, DATE_HEADER, ID_HEADER]
+                "责任单位", "状态", "首次发现", LAST_ANSWER_HEADER, LAST_NOTE_HEADER,
+                ANSWER_HEADER, NOTE_HEADER, WHO_HEADER, DATE_HEADER, ID_HEADER]
 FILL_IN = (ANSWER_HEADER, NOTE_HEADER, WHO_HEADER, DATE_HEADER)
-LIST_WIDTHS = [6, 17, 10, 10, 21, 24, 52, 46, 14, 16, 9, 16, 30, 10, 12, 18]
+READ_ONLY = (LAST_ANSWER_HEADER, LAST_NOTE_HEADER)
+LIST_WIDTHS = [6, 17, 10, 10, 21, 24, 52, 46, 14, 16, 9, 18, 24, 16, 30, 10, 12, 18]
 SUMMARY_HEADERS = ["户编号", "户主", "分类", "错误", "疑似", "提示", "合计"]
 
-SEVERITY_CN = {"error": "错误", "suspect": "疑似", "notice": "提示"}
-SEVERITY_ORDER = {"error": 0, "suspect": 1, "notice": 2}
 SEVERITY_FILL = {"error": "FFC7CE", "suspect": "FFEB9C", "notice": "DDEBF7"}
-STATUS_CN = {"new": "新发现", "persisting": "仍存在", "reopened": "再次出现", "waived": "已核实无误"}
-FLAG_NOT_FIXED = "整改未见效"
 CLASS_FILL = {"红": "FF9999", "黄": "FFE699", "绿": "C6EFCE"}
 
 _HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 _INPUT_FILL = PatternFill("solid", fgColor="E2EFDA")
+_READ_ONLY_FILL = PatternFill("solid", fgColor="EDEDED")
+_READ_ONLY_HEADER_FILL = PatternFill("solid", fgColor="BFBFBF")
+_READ_ONLY_FONT = Font(italic=True, color="595959")
 _THIN = Side(style="thin", color="A6A6A6")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -71,12 +86,28 @@ MAX_CELL = 32000   # Excel's limit is 32,767 characters per cell
 # ---------------------------------------------------------------------------
 # text hygiene: masking, control characters, formulas
 
-# 15..20 characters of digits with an optional X (15/18-char IDs, IDs with a suffix such
-# as disability card numbers, truncated/over-long IDs), not inside a longer digit run
-_ID_RE = re.compile(r"(?<![0-9])[0-9]{14,20}(?:[Xx][0-9]{0,2})?(?![0-9])")
-# IDs that Excel turned into numbers and someone wrote back as text: 4.30624199001011E+17
-_SCI_RE = re.compile(r"(?<![0-9.])[0-9]\.[0-9]{3,}[Ee]\+?1[4-9](?![0-9])")
-_ILLEGAL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_D = "0-9\uff10-\uff19"                                   # ASCII and full-width digits
+_SEP = " \u00a0\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff"   # spaces (full-width, zero-width) inside an ID
+_XS = "Xx\uff38\uff58"
+_GROUP = f"[{_D}]+(?:[{_XS}][{_D}]{{0,2}})?"
+# runs of digit groups separated by single spaces: 430624 19800615 013x, ４３０６２４…
+_RUN_RE = re.compile(f"(?<![{_D}]){_GROUP}(?:[{_SEP}]{_GROUP})*(?![{_D}])")
+_GROUP_RE = re.compile(_GROUP)
+# IDs that Excel turned into numbers and someone wrote back as text: 4.30624199001011E+17, 4.3E+17
+_SCI_RE = re.compile(f"(?<![{_D}.\uff0e])[{_D}](?:[.\uff0e][{_D}]+)?[Ee\uff25\uff45][+\uff0b]?[1\uff11][4-9\uff14-\uff19](?![{_D}])")
+_WIDTH = str.maketrans("\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19xX\uff38\uff58\uff0e\uff0b\uff25\uff45eE",
+                       "0123456789XXXX.+EEEE")
+_MIN_ID, _MAX_ID = 15, 23        # 15/18-char IDs, truncated or over-long ones, card numbers (ID + 2)
+
+
+def normalise_id(s: str) -> str:
+    """Full-width digits to ASCII, x to X, spaces (any width) removed."""
+    return re.sub(f"[{_SEP}]", "", str(s)).translate(_WIDTH)
+
+
+def id_shaped(s) -> bool:
+    """An 18-char ID shape (17 digits and a digit or X) after normalising width, case and spaces."""
+    return s is not None and re.fullmatch(r"[0-9]{17}[0-9X]", normalise_id(s)) is not None
 
 
 def mask_token(tok: str) -> str:
@@ -86,19 +117,72 @@ def mask_token(tok: str) -> str:
     return tok[:6] + "*" * (len(tok) - 10) + tok[-4:]
 
 
+def _mask_sci(tok: str) -> str:
+    mant, _, exp = normalise_id(tok).partition("E")
+    keep = 6 if len(mant) > 6 else min(2, len(mant))
+    return mant[:keep] + "*" * (len(mant) - keep) + "E" + exp
+
+
+def _mask_run(run: str, keep) -> str:
+    """Mask the ID-like tokens of a run of digit groups separated by single spaces: a group of
+    15..23 characters alone, else consecutive short groups that together make an ID (18, then 15
+    characters; failing both, the longest stretch of 15..23) — an ID typed with spaces."""
+    spans = [(m.start(), m.end()) for m in _GROUP_RE.finditer(run)]
+    norm = [normalise_id(run[a:b]) for a, b in spans]
+    n = len(norm)
+    repl: dict[int, int] = {i: i for i, g in enumerate(norm) if _MIN_ID <= len(g) <= _MAX_ID}
+    i = 0
+    while i < n:
+        if i in repl:
+            i = repl[i] + 1
+            continue
+        best = None
+        for target in (18, 15, None):
+            total = 0
+            for j in range(i, n):
+                if j in repl or len(norm[j]) >= _MIN_ID:
+                    break
+                total += len(norm[j])
+                if target is not None:
+                    if total == target:
+                        best = j
+                    if total >= target:
+                        break
+                elif total > _MAX_ID:
+                    break
+                elif total >= _MIN_ID:
+                    best = j
+            if best is not None:
+                break
+        if best is not None and best > i:
+            repl[i] = best
+            i = best + 1
+        else:
+            i += 1
+    out, pos = [], 0
+    for i in sorted(repl):
+        j = repl[i]
+        tok = "".join(norm[i:j + 1])
+        if tok in keep:
+            continue
+        out.append(run[pos:spans[i][0]])
+        out.append(mask_token(tok))
+        pos = spans[j][1]
+    out.append(run[pos:])
+    return "".join(out)
+
+
 def mask_text(s: str, keep: frozenset[str] | set[str] = frozenset()) -> str:
-    """Mask every ID-like value inside s; values in `keep` (household IDs, project IDs) stay."""
-    def sub(m: re.Match) -> str:
-        tok = m.group(0)
-        if tok in keep or len(tok) < 15:
-            return tok
-        return mask_token(tok)
-    return _SCI_RE.sub(lambda m: mask_token(m.group(0)), _ID_RE.sub(sub, s))
+    """Mask every ID-like value inside s (after normalising width, case and inner spaces);
+    values in `keep` (household IDs that are not ID-shaped, project IDs) stay."""
+    s = _SCI_RE.sub(lambda m: _mask_sci(m.group(0)), s)
+    return _RUN_RE.sub(lambda m: _mask_run(m.group(0), keep), s)
 
 
-def clean_text(s: str) -> str:
-    """Control characters XML cannot hold become their visible Unicode pictures (U+2400…)."""
-    s = _ILLEGAL_RE.sub(lambda m: chr(0x2400 + ord(m.group(0))), s)
+def clean_text(s: str, *, one_line: bool = False) -> str:
+    """Control, bidi and other invisible characters made visible (␇, 〔U+202E〕): XML cannot hold
+    some of them, others change what a reader sees. Cut at Excel's cell limit."""
+    s = visible(s, keep_newlines=not one_line)
     if len(s) > MAX_CELL:
         s = s[:MAX_CELL] + "…"
     return s
@@ -135,9 +219,10 @@ def put(ws, row: int, col: int, value, *, mask: bool = False, keep=frozenset(), 
     if isinstance(value, (int, float, dt.date)):
         cell.value = value
         return cell
-    s = clean_text(str(value))
-    if mask:
+    s = str(value)
+    if mask:                         # before cleaning: a zero-width space may sit inside an ID
         s = mask_text(s, keep)
+    s = clean_text(s)
     cell.value = s
     if s[:1] in ("=", "+", "-", "@"):
         cell.data_type = "s"         # openpyxl would otherwise store '=…' as a formula
@@ -277,7 +362,7 @@ def household_class(status, monitor_type, income, line) -> str:
 
 
 def household_ids(con) -> frozenset[str]:
-    """Every household ID known to the run: never masked (they are keys, not personal IDs)."""
+    """Every household ID known to the run."""
     ids: set[str] = set()
     for t in ("v_hh", "households", "members"):
         if _exists(con, t) and "household_id" in _columns(con, t):
@@ -286,98 +371,64 @@ def household_ids(con) -> frozenset[str]:
     return frozenset(ids)
 
 
+def keep_keys(ids) -> frozenset[str]:
+    """Keys that stay readable in masked text: household and project IDs, except those that are
+    themselves ID-shaped (a household registered under its head's 18-digit ID is personal data)."""
+    return frozenset(normalise_id(i) for i in ids if i and not id_shaped(i))
+
+
+def loaded_tables(con) -> frozenset[str]:
+    """Canonical tables of the run with at least one row (what the texts may say was compared)."""
+    from schemas.tables import TABLES
+
+    out = set()
+    for t in TABLES:
+        if _exists(con, t) and con.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone():
+            out.add(t)
+    return frozenset(out)
+
+
+def last_answers(con) -> dict[str, tuple]:
+    """issue_id → (answer, note, period) of the latest answer before this run (temp table
+    `_answers`, made by history.apply), when present."""
+    if not _exists(con, "_answers"):
+        return {}
+    cols = _columns(con, "_answers")
+    if not {"issue_id", "answer"} <= cols:
+        return {}
+    note = "note" if "note" in cols else "NULL"
+    period = "period" if "period" in cols else "NULL"
+    return {str(r[0]): r[1:] for r in con.execute(
+        f"SELECT issue_id, answer, {note}, {period} FROM _answers WHERE issue_id IS NOT NULL").fetchall()}
+
+
 # ---------------------------------------------------------------------------
 # cell contents
 
-def _label(key: str) -> str:
-    from pipeline.rule_texts import EVIDENCE_LABELS
+def evidence_text(issue: dict, loaded: frozenset[str] | None = None) -> str:
+    """比对依据 of an issue (pipeline.rule_texts)."""
+    from pipeline.rule_texts import EvidenceContext, evidence_text as text
 
-    if key in EVIDENCE_LABELS:
-        return EVIDENCE_LABELS[key]
-    return _column_headers().get(key, key)
-
-
-_HEADERS: dict[str, str] | None = None
-
-
-def _column_headers() -> dict[str, str]:
-    global _HEADERS
-    if _HEADERS is None:
-        from schemas.tables import TABLES
-
-        _HEADERS = {}
-        for t in TABLES.values():
-            for c in t.columns:
-                _HEADERS.setdefault(c.name, c.header)
-    return _HEADERS
-
-
-def _fmt_value(key: str, v) -> str:
-    """A value of the evidence, with codes (table and column names, edit kinds) in words."""
-    from pipeline.rule_texts import EDIT_WORDS
-
-    if key in ("table", "agency", "agencies", "source") and isinstance(v, str):
-        from schemas.tables import TABLES
-
-        return "、".join(TABLES[t].title if t in TABLES else t for t in re.split(r"[,、]\s*", v))
-    if key == "field" and isinstance(v, str):
-        return _column_headers().get(v, v)
-    if key == "edit" and isinstance(v, str):
-        return EDIT_WORDS.get(v, v)
-    return _fmt(v)
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "空"
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, dict):
-        return "（" + "，".join(f"{_label(k)}：{_fmt_value(k, x)}" for k, x in v.items()) + "）"
-    if isinstance(v, list):
-        return "、".join(_fmt(x) for x in v) if v else "无"
-    return str(v)
-
-
-def evidence_text(evidence: str | None, source: str | None, field: str | None = None,
-                  value: str | None = None) -> str:
-    """比对依据: the evidence JSON as `标签：值；…` (after the field's value when the evidence
-    does not hold it), prefixed by the agency when not the registry."""
-    data = None
-    if evidence:
-        try:
-            data = json.loads(evidence)
-        except ValueError:
-            data = evidence
-    parts = []
-    if field and value is not None and not (isinstance(data, dict) and (field in data or "value" in data)):
-        parts.append(f"{_label(field)}：{value}")
-    if isinstance(data, dict):
-        parts += [f"{_label(k)}：{_fmt_value(k, v)}" for k, v in data.items()]
-    elif data not in (None, ""):
-        parts.append(_fmt(data))
-    body = "；".join(parts)
-    if source and source != "registry":
-        from schemas.tables import TABLES
-
-        title = TABLES[source].title if source in TABLES else source
-        return f"【{title}】{body}"
-    return body
-
-
-def status_text(status: str | None, flag: str | None) -> str:
-    s = STATUS_CN.get(status or "", status or "")
-    if flag:
-        s = f"{s}（{flag}）" if s else flag
-    return s
+    return text(issue.get("rule_id"), issue.get("evidence"), issue.get("source"),
+                EvidenceContext(issue.get("rule_id") or "", loaded))
 
 
 def rule_category(issue: dict) -> str:
     sev = SEVERITY_CN.get(issue.get("severity") or "", issue.get("severity") or "")
     name = issue.get("rule_name") or issue.get("rule_id") or ""
     return f"{name}（{sev}）" if sev else name
+
+
+def last_answer_text(answer: tuple | None, period: str) -> tuple[str | None, str | None]:
+    """(上次核实结果, 上次核实说明): the answer, with its workbook's period when that is not the
+    previous month."""
+    if not answer or not answer[0]:
+        return None, None
+    ans, note, when = answer
+    s = str(ans)
+    if when and str(when) != period:
+        s = f"{s}（{when}期）"
+    return s, (note or None)
 
 
 def _sort_key(i: dict):
@@ -407,11 +458,11 @@ def _fit_row(ws, row: int, texts: list[tuple[str | None, float]]) -> None:
         ws.row_dimensions[row].height = min(409, 16 * lines + 2)
 
 
-def _style_header(ws, headers: list[str], widths: list[int], fill_in=()) -> None:
+def _style_header(ws, headers: list[str], widths: list[int], fill_in=(), read_only=()) -> None:
     for c, (h, w) in enumerate(zip(headers, widths), start=1):
         cell = put(ws, 1, c, h)
         cell.font = _BOLD
-        cell.fill = _INPUT_FILL if h in fill_in else _HEADER_FILL
+        cell.fill = _INPUT_FILL if h in fill_in else _READ_ONLY_HEADER_FILL if h in read_only else _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = _BORDER
         ws.column_dimensions[get_column_letter(c)].width = w
@@ -427,15 +478,20 @@ def _print_setup(ws, landscape: bool = True) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str], styles: Styles) -> None:
-    _style_header(ws, LIST_HEADERS, LIST_WIDTHS, FILL_IN)
+def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str], styles: Styles,
+                     loaded: frozenset[str] | None = None, answers: dict | None = None,
+                     period: str = "") -> None:
+    _style_header(ws, LIST_HEADERS, LIST_WIDTHS, FILL_IN, READ_ONLY)
     col = {h: i for i, h in enumerate(LIST_HEADERS, start=1)}
-    wrapped = ("问题描述", "比对依据", "问题类别", NOTE_HEADER)
+    wrapped = ("问题描述", "比对依据", "问题类别", NOTE_HEADER, LAST_NOTE_HEADER)
     fills = {k: PatternFill("solid", fgColor=v) for k, v in SEVERITY_FILL.items()}
     red = Font(bold=True, color="C00000")
+    answers = answers or {}
+    prev = _previous_period(period)
     for n, i in enumerate(issues, start=1):
         r = n + 1
         person_id = i.get("id_number") or i.get("helper_id_number")
+        last, last_note = last_answer_text(answers.get(i.get("issue_id") or ""), prev)
         values = {
             "序号": n,
             "户编号": i.get("household_id"),
@@ -444,39 +500,62 @@ def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str]
             "证件号码": person_id,
             "问题类别": rule_category(i),
             "问题描述": i.get("message"),
-            "比对依据": evidence_text(i.get("evidence"), i.get("source"), i.get("field"), i.get("value")),
+            "比对依据": evidence_text(i, loaded),
             "责任单位": i.get("responsible_unit"),
             "状态": status_text(i.get("status"), i.get("flag")),
             "首次发现": i.get("first_seen"),
+            LAST_ANSWER_HEADER: last,
+            LAST_NOTE_HEADER: last_note,
             ID_HEADER: i.get("issue_id"),
         }
         sev = i.get("severity") if i.get("severity") in fills else None
         flagged = bool(i.get("flag"))
         for h, c in col.items():
             attrs = {"border": _BORDER, "alignment": _WRAP if h in wrapped else _TOP}
-            if h not in FILL_IN and sev:
+            if h in READ_ONLY:
+                attrs.update(fill=_READ_ONLY_FILL, font=_READ_ONLY_FONT)
+            elif h not in FILL_IN and sev:
                 attrs["fill"] = fills[sev]
             if h == DATE_HEADER:
                 attrs["number_format"] = "yyyy-mm-dd"
             if h == "状态" and flagged:
                 attrs["font"] = red
-            key = ("list", h in wrapped, h in FILL_IN, h == DATE_HEADER, sev, h == "状态" and flagged)
-            # keys (户编号, issue_id) are never masked; everything else is
-            put(ws, r, c, values.get(h), mask=mask and h not in ("户编号", ID_HEADER), keep=keep,
-                style=(styles, key, attrs))
+            key = ("list", h in wrapped, h in FILL_IN, h in READ_ONLY, h == DATE_HEADER, sev,
+                   h == "状态" and flagged)
+            # the issue_id is a key and never masked; 户编号 is masked only when it is an ID itself
+            put(ws, r, c, values.get(h), mask=mask and h != ID_HEADER, keep=keep, style=(styles, key, attrs))
         _fit_row(ws, r, [(ws.cell(row=r, column=col[h]).value, LIST_WIDTHS[col[h] - 1])
-                         for h in ("问题类别", "问题描述", "比对依据")])
-    last = max(len(issues) + 1, 2)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(LIST_HEADERS))}{last}"
+                         for h in ("问题类别", "问题描述", "比对依据", LAST_NOTE_HEADER)])
+    last_row = max(len(issues) + 1, 2)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(LIST_HEADERS))}{last_row}"
     dv = DataValidation(type="list", formula1='"' + ",".join(ANSWERS) + '"', allow_blank=True,
                         showErrorMessage=True, showInputMessage=True,
                         errorTitle="核实结果", error="请从下拉列表中选择：" + "、".join(ANSWERS),
                         promptTitle="核实结果", prompt="请从下拉列表中选择")
     c = get_column_letter(col[ANSWER_HEADER])
-    dv.add(f"{c}2:{c}{last}")
+    dv.add(f"{c}2:{c}{last_row}")
     ws.add_data_validation(dv)
+    # the answer given last time is shown, never to be typed over: any entry is refused
+    ro = DataValidation(type="textLength", operator="lessThan", formula1="0", allow_blank=True,
+                        showErrorMessage=True, showInputMessage=True, errorStyle="stop",
+                        errorTitle="仅供参考", promptTitle="仅供参考",
+                        error="此列是上次交回的核实情况，仅供参考，不能填写。本期核实结果请在“核实结果”列选择。",
+                        prompt="上次交回的核实情况，仅供参考")
+    for h in READ_ONLY:
+        c = get_column_letter(col[h])
+        ro.add(f"{c}2:{c}{last_row}")
+    ws.add_data_validation(ro)
     _print_setup(ws)
     ws.print_title_rows = "1:1"
+
+
+def _previous_period(period: str) -> str:
+    try:
+        y, m = int(period[:4]), int(period[5:7])
+    except (ValueError, TypeError):
+        return ""
+    y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return f"{y:04d}-{m:02d}"
 
 
 def write_summary_sheet(ws, issues: list[dict], facts: dict[str, tuple], line, *, mask: bool,
@@ -502,32 +581,35 @@ def write_summary_sheet(ws, issues: list[dict], facts: dict[str, tuple], line, *
             if c == 3 and cls:
                 attrs.update(fill=PatternFill("solid", fgColor=CLASS_FILL[cls]),
                              alignment=Alignment(horizontal="center"))
-            put(ws, r, c, v, mask=mask and c == 2, keep=keep,
+            put(ws, r, c, v, mask=mask and c <= 2, keep=keep,
                 style=(styles, ("summary", cls if c == 3 else None), attrs))
     ws.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_HEADERS))}{max(len(per) + 1, 2)}"
     _print_setup(ws, landscape=False)
 
 
 def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: frozenset[str],
-                     monitoring_line) -> None:
+                     monitoring_line, params: dict | None = None) -> None:
     from checks.catalogue import RULES, all_rules
-    from pipeline.rule_texts import MEANINGS
+    from pipeline.rule_texts import MEANINGS, policy_text
 
     all_rules()
     widths = (16, 30, 10, 62, 40, 18, 8)
     for col, w in zip("ABCDEFG", widths):
         ws.column_dimensions[col].width = w
-    title = put(ws, 1, 1, f"建档立卡数据核查问题清单（{meta['period']}）")
+    title = put(ws, 1, 1, f"建档立卡数据核查问题清单（{meta['period']}）", mask=mask, keep=keep)
     title.font = Font(bold=True, size=14)
     for key, row in INFO_ROWS.items():
         put(ws, row, 1, INFO_LABELS[key]).font = _BOLD
-        put(ws, row, 2, meta.get(key) or None)        # fixed cells: read back by cardcheck feedback
-    put(ws, 7, 1, "生成日期").font = _BOLD
-    put(ws, 7, 2, dt.date.today().isoformat())
+        put(ws, row, 2, meta.get(key) or None, mask=mask, keep=keep)
+    put(ws, 7, 1, "生成时间").font = _BOLD
+    put(ws, 7, 2, local_text())
     put(ws, 8, 1, "证件号码").font = _BOLD
     put(ws, 8, 2, "已脱敏：只显示前6位和后4位" if mask else "未脱敏：完整号码，请妥善保管")
+    put(ws, WORKBOOK_ID_ROW, 1, WORKBOOK_ID_LABEL).font = _BOLD
+    put(ws, WORKBOOK_ID_ROW, 2, meta.get("workbook_id"))          # read back by cardcheck feedback
+    put(ws, WORKBOOK_ID_ROW, 4, "本清单的编号，交回时据此核对，请勿改动")
 
-    r = 10
+    r = 11
     put(ws, r, 1, "问题统计").font = Font(bold=True, size=12)
     sev = Counter(i.get("severity") for i in issues)
     for s in ("error", "suspect", "notice"):
@@ -535,9 +617,7 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
         c = put(ws, r, 1, SEVERITY_CN[s])
         c.fill = PatternFill("solid", fgColor=SEVERITY_FILL[s])
         put(ws, r, 2, sev.get(s, 0))
-        put(ws, r, 4, {"error": "数据错误或保障未落实，必须核实更正",
-                       "suspect": "疑似问题，需要实地核实，可能属于误报",
-                       "notice": "提示信息，请留意"}[s])
+        put(ws, r, 4, SEVERITY_MEANING[s])
     r += 1
     put(ws, r, 1, "合计").font = _BOLD
     put(ws, r, 2, len(issues))
@@ -562,12 +642,15 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
         "2. 属实-已整改：已在系统中更正或已落实；属实-整改中：问题属实、正在整改；"
         "不属实-数据无误：经核实数据正确，下期起不再列出（比对依据变化时会再次列出）；无法核实：请在核实说明中写明原因。",
         "3. 在“核实说明”中简要写明核实情况和整改措施，填写“核实人”和“核实日期”（如 2026-11-05）。",
-        "4. 请勿修改或删除“issue_id”列，也不要改动本页的县、乡镇、行政村和期别；可以排序、筛选、隐藏列或增加备注行。",
-        "5. “状态”：新发现＝本期首次发现；仍存在＝上期已列出；再次出现＝曾经消失后又出现；"
-        "注明“整改未见效”的是上期反馈已整改但本期仍存在的问题。",
-        "6. 颜色：红色底为错误，黄色底为疑似，蓝色底为提示。“按户汇总”中分类为红卡（未脱贫或返贫）、"
+        "4. 灰色的“上次核实结果”“上次核实说明”两列是上次交回的核实情况，仅供参考，本期请重新选择“核实结果”。",
+        "5. 请勿修改或删除最后一列的问题编号，也不要改动本页的工作簿编号；可以排序、筛选、隐藏列或增加备注行。"
+        "本清单只能答复其中列出的问题。",
+        f"6. “状态”：{STATUS_CN['new']}＝本期首次发现；{STATUS_CN['persisting']}＝上期已列出；"
+        f"{STATUS_CN['reopened']}＝曾经消失后又出现；注明“{FLAG_NOT_FIXED}”的是上期反馈已整改但本期仍存在的问题。",
+        f"7. 颜色：红色底为{SEVERITY_CN['error']}，黄色底为{SEVERITY_CN['suspect']}，蓝色底为{SEVERITY_CN['notice']}。"
+        "“按户汇总”中分类为红卡（未脱贫或返贫）、"
         f"黄卡（已脱贫但属监测对象或人均纯收入低于监测标准{line_txt}）、绿卡（其他）。",
-        "7. 本表含个人信息，仅限核实工作使用，填好后按原文件格式（xlsx）交回乡镇，请勿外传。",
+        "8. 本表含个人信息，仅限核实工作使用，填好后按原文件格式交回乡镇，请勿外传。",
     ]
     for s in steps:
         r += 1
@@ -594,7 +677,7 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
         i = first[rid]
         name = i.get("rule_name") or (rule.name if rule else rid)
         sev = SEVERITY_CN.get((rule.severity if rule else i.get("severity")) or "", "")
-        vals = [rid, name, sev, MEANINGS.get(rid, name), rule.policy if rule else "",
+        vals = [rid, name, sev, MEANINGS.get(rid, name), policy_text(rule.policy, params) if rule else "",
                 i.get("responsible_unit"), counts[rid]]
         for c, v in enumerate(vals, start=1):
             cell = put(ws, r, c, v, mask=mask, keep=keep)
@@ -607,18 +690,32 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
     _print_setup(ws, landscape=False)
 
 
+def new_workbook_id() -> str:
+    """An unguessable workbook id (144 random bits)."""
+    return secrets.token_urlsafe(18)
+
+
 def write_village(path: Path, meta: dict, issues: list[dict], facts: dict[str, tuple], *,
-                  mask: bool, keep: frozenset[str], monitoring_line=None) -> Path:
+                  mask: bool, keep: frozenset[str], monitoring_line=None, params: dict | None = None,
+                  loaded: frozenset[str] | None = None, answers: dict | None = None) -> Path:
+    from openpyxl.packaging.custom import StringProperty
+
     wb = Workbook()
     info = wb.active
     info.title = INFO_SHEET
-    write_info_sheet(info, meta, issues, mask=mask, keep=keep, monitoring_line=monitoring_line)
+    write_info_sheet(info, meta, issues, mask=mask, keep=keep, monitoring_line=monitoring_line, params=params)
     styles = Styles()
-    write_list_sheet(wb.create_sheet(LIST_SHEET), issues, mask=mask, keep=keep, styles=styles)
+    write_list_sheet(wb.create_sheet(LIST_SHEET), issues, mask=mask, keep=keep, styles=styles, loaded=loaded,
+                     answers=answers, period=meta["period"])
     write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), issues, facts, monitoring_line, mask=mask, keep=keep,
                         styles=styles)
-    wb.properties.title = f"{meta.get('township') or ''}{meta.get('village') or ''} {meta['period']} 问题清单"
-    wb.properties.creator = "cardcheck"
+    # document properties go into docProps/*.xml: cleaned like cells (a BEL there breaks the file)
+    title = f"{meta.get('township') or ''}{meta.get('village') or ''} {meta['period']} 问题清单"
+    title = clean_text(title, one_line=True)
+    wb.properties.title = mask_text(title, keep) if mask else title
+    wb.properties.creator = "建档立卡数据核查"
+    if meta.get("workbook_id"):
+        wb.custom_doc_props.append(StringProperty(name=WORKBOOK_ID_PROPERTY, value=meta["workbook_id"]))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
@@ -626,11 +723,37 @@ def write_village(path: Path, meta: dict, issues: list[dict], facts: dict[str, t
     return path
 
 
+REGISTRY_COLUMNS = ("workbook_id", "period", "township", "village", "file", "issue_id")
+
+
+def _create_registry(con) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE workbook_issues (workbook_id VARCHAR, period VARCHAR, "
+                "township VARCHAR, village VARCHAR, file VARCHAR, issue_id VARCHAR)")
+
+
+def persist_registry(con, schema: str = "store", created_at: str | None = None) -> int:
+    """Append the temp table workbook_issues to <schema>.workbook_issues (append-only; a workbook
+    id already there is not added twice). Call inside the run's transaction. Returns rows added."""
+    if not _exists(con, "workbook_issues"):
+        return 0
+    created_at = created_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    before = con.execute(f"SELECT count(*) FROM {schema}.workbook_issues").fetchone()[0]
+    con.execute(f"""INSERT INTO {schema}.workbook_issues
+                    SELECT w.workbook_id, w.period, w.township, w.village, w.file, w.issue_id, ?
+                    FROM workbook_issues w
+                    WHERE w.workbook_id NOT IN (SELECT workbook_id FROM {schema}.workbook_issues
+                                                WHERE workbook_id IS NOT NULL)""", [created_at])
+    return con.execute(f"SELECT count(*) FROM {schema}.workbook_issues").fetchone()[0] - before
+
+
 def write_all(con, out_dir: Path, period: str, *, mask_ids: bool = True,
-              params: dict | None = None) -> list[Path]:
-    """One workbook per village with listed issues; returns the paths written."""
+              params: dict | None = None, progress=None) -> list[Path]:
+    """One workbook per village with listed issues; returns the paths written. Creates the temp
+    table workbook_issues (one row per issue listed in each workbook); progress(done, total) after
+    each workbook."""
     from checks.params import load_params, monitoring_line
 
+    _create_registry(con)
     if not _exists(con, "issues_current"):
         return []
     if params is None:
@@ -648,14 +771,25 @@ def write_all(con, out_dir: Path, period: str, *, mask_ids: bool = True,
     if not by_village:
         return []
     facts = household_facts(con)
-    keep = frozenset(household_ids(con) | {i[k] for i in issues for k in ("household_id", "project_id") if i.get(k)})
-    paths = village_paths(list(by_village), Path(out_dir) / "villages")
+    keep = keep_keys(household_ids(con) | {i[k] for i in issues for k in ("household_id", "project_id") if i.get(k)})
+    loaded = loaded_tables(con)
+    answers = last_answers(con)
+    out_dir = Path(out_dir)
+    paths = village_paths(list(by_village), out_dir / "villages")
     written = []
-    for key in sorted(by_village):
+    total = len(by_village)
+    for done, key in enumerate(sorted(by_village), start=1):
         rows = sorted(by_village[key], key=_sort_key)
         county = Counter(_norm(i.get("county")) for i in rows if _norm(i.get("county"))).most_common(1)
+        wbid = new_workbook_id()
         meta = {"county": county[0][0] if county else "", "township": key[0], "village": key[1],
-                "period": period}
-        written.append(write_village(paths[key], meta, rows, facts, mask=mask_ids, keep=keep,
-                                     monitoring_line=line))
+                "period": period, "workbook_id": wbid}
+        path = write_village(paths[key], meta, rows, facts, mask=mask_ids, keep=keep, monitoring_line=line,
+                             params=params, loaded=loaded, answers=answers)
+        written.append(path)
+        rel = path.relative_to(out_dir).as_posix()
+        con.executemany("INSERT INTO workbook_issues VALUES (?, ?, ?, ?, ?, ?)",
+                        [(wbid, period, key[0], key[1], rel, i["issue_id"]) for i in rows])
+        if progress:
+            progress(done, total)
     return written

@@ -133,7 +133,7 @@ def test_validate_refuses_unusable_files_with_exit_2(tmp_path, content, name):
     proc = cardcheck("validate", p, "--period", "2026-10")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     one_line_error(proc)
-    assert "UNUSABLE" in proc.stdout
+    assert "无法使用" in proc.stdout            # validate speaks plain Chinese (issue F)
 
 
 def test_validate_unrecognised_header_exit_2_and_json_parses(tmp_path):

@@ -525,3 +525,68 @@ def test_rerun_is_idempotent(trip):
     runs = store_query(trip.db, "SELECT period, count(*), min(status) FROM runs GROUP BY period ORDER BY period")
     assert runs == [(P1, 1, "completed"), (P2, 1, "completed")]
     assert store_query(trip.db, "SELECT count(*) FROM feedback")[0][0] == 5
+
+
+# ---------------------------------------------------------------------------
+# texts the village reads
+
+def test_last_answer_beside_persisting_issues(trip):
+    rows = {r[W.ID_HEADER]: r for r in trip.first["workbooks"][trip.a_key]}
+    assert rows[trip.fixed][W.LAST_ANSWER_HEADER] == "属实-已整改"
+    assert rows[trip.fixed][W.LAST_NOTE_HEADER] == "已在系统中更正"
+    assert rows[trip.doing][W.LAST_ANSWER_HEADER] == "属实-整改中"
+    assert all(r[W.ANSWER_HEADER] is None for r in rows.values())          # never pre-filled
+    unanswered = [r for i, r in rows.items() if i not in (trip.fixed, trip.doing)]
+    assert unanswered and all(r[W.LAST_ANSWER_HEADER] is None for r in unanswered)
+
+
+_RULE_ID = re.compile(r"\b(?:SCH|ID|HH|LAB|EDU|MED|HOU|WAT|INC|PAIR|PRJ|LOAN|XA)-\d{2}\b")
+_MASKED = re.compile(r"[0-9]{6}\*+[0-9]{3}[0-9X]|[0-9]\.[0-9*]+E\+[0-9]{2}"
+                     r"|(?<=应为)X|(?<=登记为)X")       # a check digit X is printed on the ID card
+
+
+def _data_values(db: Path) -> list[str]:
+    """Every text of the store's tables (the data of the period) that holds an ASCII letter,
+    longest first."""
+    from schemas.tables import TABLES
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out: set[str] = set()
+        for t in [*TABLES, "schema_findings"]:          # values nulled by SCH-02 are data too
+            cols = [r[0] for r in con.execute(f'DESCRIBE "{t}"').fetchall() if r[1] == "VARCHAR"]
+            for c in cols:
+                out.update(r[0] for r in con.execute(f'SELECT DISTINCT "{c}" FROM "{t}" '
+                                                     f"WHERE regexp_matches(\"{c}\", '[A-Za-z]')").fetchall())
+    finally:
+        con.close()
+    return sorted(out, key=len, reverse=True)
+
+
+def test_village_workbooks_speak_plain_chinese(trip):
+    """Issue F: a village workbook holds no ASCII letters outside the issue_id and ID columns
+    (and the workbook id), except rule IDs (HH-01) and values copied from the data (names, URLs,
+    codes such as house grades)."""
+    data = _data_values(trip.db)
+    checked = 0
+    for path in village_workbooks(trip.out / P2).values():
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            for ws in wb:
+                rows = list(ws.iter_rows(values_only=True))
+                skip = {rows[0].index(h) for h in (W.ID_HEADER, "证件号码")} if ws.title == W.LIST_SHEET else set()
+                for r, row in enumerate(rows, start=1):
+                    for c, v in enumerate(row):
+                        if not isinstance(v, str) or c in skip:
+                            continue
+                        if ws.title == W.INFO_SHEET and (r, c) == (W.WORKBOOK_ID_ROW, 1):
+                            continue
+                        text = _MASKED.sub("", _RULE_ID.sub("", v))
+                        for d in data:
+                            if d in text:
+                                text = text.replace(d, "")
+                        assert not re.search(r"[A-Za-z]", text), f"{path.name}:{ws.title}!{r},{c + 1}: {v!r}"
+                        checked += 1
+        finally:
+            wb.close()
+    assert checked > 500

@@ -90,7 +90,7 @@ def test_summary_is_self_contained_and_escaped(tmp_path):
     # every data value escaped
     assert "&lt;script&gt;" in page
     # the sections
-    for text in ("问题概况", "各期趋势", "按规则统计", "各村疑点率", "部门数据比对", "文件读取情况",
+    for text in ("问题概况", "各期趋势", "按规则统计", "各村疑似率", "部门数据比对", "文件读取情况",
                  "未执行的规则", "批量期望检查", "整改未见效", "需全面复核", "缺少扶贫小额信贷表",
                  "证件号码校验失败", "民政低保特困", "家庭情况表行数与上期相比变化不超过±20%",
                  "data_docs/index.html", "湘阴县"):
@@ -109,3 +109,52 @@ def test_summary_without_store_or_expectations(tmp_path):
     page = write_summary(_con(with_store=False), tmp_path, manifest).read_text(encoding="utf-8")
     assert "本期未执行批量期望检查" in page
     assert "2026-10" in page and "&lt;script&gt;" in page
+
+
+def test_banner_lists_files_not_loaded_and_townships_lacking(tmp_path):
+    manifest = _manifest()
+    manifest["not_loaded"] = [
+        {"file": "drop/城西镇成员.csv", "sheet": None, "reason": "文件无法解码"},
+        {"file": "drop/家庭.xlsx", "sheet": "Sheet2", "reason": "missing required column(s): 户编号, 户主姓名"},
+    ]
+    manifest["townships_lacking"] = [{"township": "城西镇", "lacks": "members", "rules": ["HH-01", "HH-03", "ID-01"]}]
+    page = write_summary(_con(with_store=False), tmp_path, manifest).read_text(encoding="utf-8")
+    banner = page[page.index('id="banner"'):page.index('id="overview"')]     # first thing in the page
+    assert "有 2 个文件或工作表没有读入" in banner
+    assert "城西镇成员.csv" in banner and "文件无法解码" in banner
+    assert "工作表“Sheet2”" in banner and "缺少必需列：户编号、户主姓名" in banner
+    assert "城西镇" in banner and "缺少家庭成员表" in banner and "HH-01" in banner
+    assert "missing" not in banner
+
+
+def test_no_banner_when_everything_loaded_or_manifest_is_old(tmp_path):
+    page = write_summary(_con(with_store=False), tmp_path, _manifest()).read_text(encoding="utf-8")
+    assert 'id="banner"' not in page
+    m = _manifest()
+    m.update(not_loaded=[], townships_lacking=[])
+    assert 'id="banner"' not in write_summary(_con(with_store=False), tmp_path, m).read_text(encoding="utf-8")
+
+
+def test_one_vocabulary_local_time_and_no_english(tmp_path):
+    m = _manifest()
+    m["finished_at"] = "2026-11-01T06:30:05+00:00"
+    m["rules"]["HH-02"] = {"status": "skipped", "reason": "missing table: households"}
+    page = write_summary(_con(with_store=True), tmp_path, m).read_text(encoding="utf-8")
+    assert "疑点" not in page and "持续存在" not in page and "重新出现" not in page
+    for word in ("错误", "疑似", "提示", "新发现", "仍存在", "再次出现", "核实无误", "已销号"):
+        assert word in page, word
+    assert "2026-11-01 14:30:05（北京时间）" in page              # UTC 06:30 is 14:30 in the county
+    assert "缺少家庭情况表，本期未检查" in page
+    body = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", body)
+    for word in ("civil_affairs", "village_suspect_rate", "households.row_count", "Great Expectations",
+                 "missing table", "cardcheck"):
+        assert word not in text, word
+
+
+def test_bidi_and_control_characters_are_shown(tmp_path):
+    m = _manifest()
+    m["villages"][1]["village"] = "新\u202e华村\x07"
+    page = write_summary(_con(with_store=False), tmp_path, m).read_text(encoding="utf-8")
+    assert "\u202e" not in page and "\x07" not in page
+    assert "新〔U+202E〕华村␇" in page

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 import zipfile
 
 import openpyxl
 import pytest
 
+from pipeline import vocab
 from pipeline import workbooks as W
 from wbutil import T1, T2, V1, V2, issue, issues_db, pid
 
@@ -76,7 +78,7 @@ def test_sheets_info_cells_and_layout(two_villages):
     ws = wb[W.LIST_SHEET]
     assert [c.value for c in ws[1]] == W.LIST_HEADERS
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:P5"
+    assert ws.auto_filter.ref == "A1:R5"
     rows = list_rows(path)
     assert [r["序号"] for r in rows] == [1, 2, 3, 4]
     flagged = next(r for r in rows if r["成员姓名"] == "李四")
@@ -113,7 +115,7 @@ def test_dropdown_on_answer_column(two_villages):
     _, _, out = two_villages
     ws = openpyxl.load_workbook(out / "villages" / T1 / f"{V1}.xlsx")[W.LIST_SHEET]
     col = openpyxl.utils.get_column_letter(W.LIST_HEADERS.index(W.ANSWER_HEADER) + 1)
-    dvs = ws.data_validations.dataValidation
+    dvs = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert len(dvs) == 1
     dv = dvs[0]
     assert dv.type == "list" and dv.formula1 == '"' + ",".join(W.ANSWERS) + '"'
@@ -231,3 +233,226 @@ def test_no_issues_no_workbooks(tmp_path):
                     [(HH1, "已脱贫", "无", 1.0)])
     assert W.write_all(con, tmp_path, "2026-10") == []
     assert not (tmp_path / "villages").exists()
+
+
+# ---------------------------------------------------------------------------
+# texts the village reads (issue F "Texts the village reads")
+
+def _evidence_of(tmp_path, issues, households=None, **kw) -> dict[str, str]:
+    """rule_id → 比对依据 of the one workbook written for these issues."""
+    con = issues_db(issues, households or [(i["household_id"], "已脱贫", "无", 1.0) for i in issues
+                                           if i.get("household_id")])
+    (path,) = W.write_all(con, tmp_path, "2026-10", **kw)
+    return {r["issue_id"]: r["比对依据"] for r in list_rows(path)}
+
+
+def test_evidence_is_plain_chinese(tmp_path):
+    ev = {
+        # XA-10: department codes, an edit code and an edit position
+        "XA-10": ('{"agencies":["hukou","medical_insurance"],"candidate_id_number":"430624198010305124",'
+                  '"edit":"substitution","id_number":"430624198010300124","name":"柯倩","position":15}', "hukou"),
+        # SCH-03: a record fingerprint
+        "SCH-03": ('{"row_hash":"daa5b5246517009a","table":"hukou"}', "hukou"),
+        # ID-01: an ID Excel rounded
+        "ID-01": ('{"check_digit":null,"expected_check_digit":null,"id_number":"4.30624198006151E+17","length":20}',
+                  "registry"),
+        # PAIR-04: keys sorted by their English names put the end before the start
+        "PAIR-04": ('{"helper_id_number":"430624199605232133","spells":[{"end_on":"2015-08-25",'
+                    '"start_on":"2015-12-03"}]}', "registry"),
+        # PRJ-01: two empty values
+        "PRJ-01": ('{"content":null,"end_on":"2017-04-16","funds_10k":18.4,"notice_url":null,'
+                   '"start_on":"2016-03-13"}', "registry"),
+        "HH-04": ('{"birth":"2011-09-24","head_birth":"1990-12-12","min_years":15,"relation":"之母"}', "registry"),
+    }
+    issues = [issue(rid, f"43062410101{n:04d}", evidence=e, source=src, person_name=f"人{n}")
+              for n, (rid, (e, src)) in enumerate(ev.items())]
+    got = _evidence_of(tmp_path, issues)
+    texts = {i["rule_id"]: got[i["issue_id"]] for i in issues}
+    for rid, text in texts.items():
+        assert not re.search(r"hukou|medical_insurance|substitution|row_hash|位置|记录指纹|daa5b5", text), (rid, text)
+    assert "公安户籍" in texts["XA-10"] and "医保" in texts["XA-10"] and "第15位" in texts["XA-10"]
+    assert "空" not in texts["ID-01"] and "校验码" not in texts["ID-01"] and "长度" not in texts["ID-01"]
+    assert texts["ID-01"].count("科学计数法") == 1
+    assert "2015-12-03至2015-08-25" in texts["PAIR-04"]                      # start before end
+    assert texts["PRJ-01"].count("未填写") == 1 and "空" not in texts["PRJ-01"]
+    assert "建设内容" in texts["PRJ-01"] and "公示网址" in texts["PRJ-01"]
+    assert texts["PRJ-01"].index("开工时间") < texts["PRJ-01"].index("完工时间")
+    # who / what was recorded first, the standard last
+    h = texts["HH-04"]
+    assert h.index("与户主关系") < h.index("本人出生日期") < h.index("户主出生日期") < h.index("相差")
+
+
+def test_policy_is_named_not_cited(tmp_path):
+    issues = [issue("PAIR-01", "H1"), issue("SCH-02", "H1", person_name="甲"), issue("HH-01", "H2")]
+    con = issues_db(issues, [("H1", "已脱贫", "无", 1.0), ("H2", "已脱贫", "无", 1.0)])
+    from checks.params import load_params
+
+    (path,) = W.write_all(con, tmp_path, "2026-10", params=load_params(overrides={"max_households_per_helper": 3}))
+    ws = openpyxl.load_workbook(path)[W.INFO_SHEET]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    head = next(i for i, r in enumerate(rows) if r[0] == "规则编号")
+    policy = {r[0]: r[4] for r in rows[head + 1:] if r[0]}
+    assert set(policy) == {"PAIR-01", "SCH-02", "HH-01"}
+    for rid, text in policy.items():
+        assert text and not re.search(r"[A-Za-z]|篇|00[0-4]", text), (rid, text)
+    assert policy["PAIR-01"] == "结对帮扶每人不超过3户"          # the parameter in force
+
+
+def test_one_vocabulary(tmp_path):
+    assert W.SEVERITY_CN is vocab.SEVERITY_CN and W.STATUS_CN is vocab.STATUS_CN
+    assert vocab.SEVERITY_CN == {"error": "错误", "suspect": "疑似", "notice": "提示"}
+    assert vocab.STATUS_CN == {"new": "新发现", "persisting": "仍存在", "reopened": "再次出现",
+                               "waived": "核实无误", "resolved": "已销号"}
+    con = issues_db([issue("HH-02", "H1", severity="suspect", status="reopened")], [("H1", "已脱贫", "无", 1.0)])
+    (path,) = W.write_all(con, tmp_path, "2026-10")
+    (row,) = list_rows(path)
+    assert row["状态"] == "再次出现" and row["问题类别"].endswith("（疑似）")
+
+
+def test_last_answer_shown_read_only_beside_persisting_issues(tmp_path):
+    a, b, c = (issue("HH-02", h, status=s) for h, s in (("H1", "persisting"), ("H2", "persisting"), ("H3", "new")))
+    con = issues_db([a, b, c], [(h, "已脱贫", "无", 1.0) for h in ("H1", "H2", "H3")])
+    con.execute("CREATE TEMP TABLE _answers (issue_id VARCHAR, answer VARCHAR, note VARCHAR, period VARCHAR)")
+    con.execute("INSERT INTO _answers VALUES (?, '属实-整改中', '正在补录成员', '2026-09'), "
+                "(?, '无法核实', NULL, '2026-07')", [a["issue_id"], b["issue_id"]])
+    (path,) = W.write_all(con, tmp_path, "2026-10")
+    rows = {r["issue_id"]: r for r in list_rows(path)}
+    assert (rows[a["issue_id"]][W.LAST_ANSWER_HEADER], rows[a["issue_id"]][W.LAST_NOTE_HEADER]) == \
+        ("属实-整改中", "正在补录成员")
+    assert rows[b["issue_id"]][W.LAST_ANSWER_HEADER] == "无法核实（2026-07期）"     # not last month's
+    assert rows[c["issue_id"]][W.LAST_ANSWER_HEADER] is None
+    for r in rows.values():                         # never pre-filled into the answer the village gives
+        assert r[W.ANSWER_HEADER] is None and r[W.NOTE_HEADER] is None
+    ws = openpyxl.load_workbook(path)[W.LIST_SHEET]
+    hdr = [c.value for c in ws[1]]
+    ro = [openpyxl.utils.get_column_letter(hdr.index(h) + 1) for h in W.READ_ONLY]
+    fill_in = openpyxl.utils.get_column_letter(hdr.index(W.ANSWER_HEADER) + 1)
+    # visibly separate: their own header colour, grey italic cells
+    assert ws[f"{ro[0]}1"].fill.fgColor.rgb != ws[f"{fill_in}1"].fill.fgColor.rgb
+    assert ws[f"{ro[0]}2"].font.i
+    # read-only: a validation that refuses any entry
+    dvs = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    for col in ro:
+        dv = next(dv for ref, dv in dvs.items() if f"{col}2:{col}4" in ref)
+        assert dv.type == "textLength" and dv.operator == "lessThan" and dv.formula1 == "0"
+
+
+def test_workbook_id_registry_and_progress(tmp_path):
+    issues = [issue("HH-02", "H1"), issue("ID-01", "H1", id_number=pid(7)), issue("HH-02", "H9", township=T2,
+                                                                                   village=V2)]
+    con = issues_db(issues, [("H1", "已脱贫", "无", 1.0), ("H9", "已脱贫", "无", 1.0)])
+    calls = []
+    paths = W.write_all(con, tmp_path, "2026-10", progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
+    reg = con.execute("SELECT workbook_id, period, township, village, file, issue_id FROM workbook_issues "
+                      "ORDER BY file, issue_id").fetchall()
+    by_file = {}
+    for wbid, period, t, v, f, iid in reg:
+        by_file.setdefault(f, (wbid, period, t, v, set()))[4].add(iid)
+    assert set(by_file) == {p.relative_to(tmp_path).as_posix() for p in paths}
+    assert by_file[f"villages/{T1}/{V1}.xlsx"][1:] == ("2026-10", T1, V1, {issues[0]["issue_id"], issues[1]["issue_id"]})
+    ids = set()
+    for path in paths:
+        f = path.relative_to(tmp_path).as_posix()
+        wbid = by_file[f][0]
+        ids.add(wbid)
+        assert len(wbid) >= 20 and re.fullmatch(r"[A-Za-z0-9_-]+", wbid)
+        assert {r["issue_id"] for r in list_rows(path)} == by_file[f][4]
+        wb = openpyxl.load_workbook(path)
+        assert wb[W.INFO_SHEET][f"B{W.WORKBOOK_ID_ROW}"].value == wbid
+        assert wb[W.INFO_SHEET][f"A{W.WORKBOOK_ID_ROW}"].value == W.WORKBOOK_ID_LABEL
+        props = {p.name: p.value for p in wb.custom_doc_props}
+        assert props == {W.WORKBOOK_ID_PROPERTY: wbid}
+    assert len(ids) == 2
+    # a second run writes new ids
+    W.write_all(con, tmp_path / "again", "2026-10")
+    again = {r[0] for r in con.execute("SELECT DISTINCT workbook_id FROM workbook_issues").fetchall()}
+    assert len(again) == 2 and not again & ids
+
+
+def test_registry_table_exists_without_workbooks(tmp_path):
+    con = issues_db([issue("PRJ-01", None, township=None, village=None)], [])
+    assert W.write_all(con, tmp_path, "2026-10") == []
+    assert con.execute("SELECT count(*) FROM workbook_issues").fetchone()[0] == 0
+
+
+def test_persist_registry_appends_once(tmp_path):
+    con = issues_db([issue("HH-02", "H1")], [("H1", "已脱贫", "无", 1.0)])
+    con.execute("ATTACH ':memory:' AS store")
+    from pipeline import history
+
+    history.ensure(con, "store")
+    W.write_all(con, tmp_path, "2026-10")
+    assert W.persist_registry(con, "store") == 1
+    assert W.persist_registry(con, "store") == 0          # the same workbooks are not added twice
+    W.write_all(con, tmp_path / "rerun", "2026-10")
+    assert W.persist_registry(con, "store") == 1          # a re-run adds its new workbook id
+    rows = con.execute("SELECT count(DISTINCT workbook_id), count(*), min(created_at) IS NOT NULL "
+                       "FROM store.workbook_issues").fetchone()
+    assert rows == (2, 2, True)
+
+
+# ---------------------------------------------------------------------------
+# leaks (issue K items 9 and 11)
+
+def test_ids_masked_after_normalising_width_spaces_and_case(tmp_path):
+    hid = pid(8)                                              # a household registered under its head's ID
+    a, b, c, d = pid(9), pid(10), pid(11, male=False), pid(12)
+    fw = a.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    spaced = f"{b[:6]} {b[6:14]} {b[14:]}"
+    lower = c[:17] + "x" if c.endswith("X") else c
+    issues = [
+        issue("ID-07", hid, person_name=f"张三{fw}", head_name=f"李四{spaced}", id_number=d,
+              message=f"户{hid}的成员{lower}与{d[:6]}\u3000{d[6:]}", value="4.3E+17", field="id_number",
+              evidence=f'{{"name":"张三{fw}"}}'),
+    ]
+    con = issues_db(issues, [(hid, "已脱贫", "无", 1.0)])
+    (path,) = W.write_all(con, tmp_path, "2026-10")
+    wb = openpyxl.load_workbook(path)
+    texts = [str(cell.value) for ws in wb for row in ws.iter_rows() for cell in row if cell.value is not None]
+    blob = "\n".join(texts)
+    norm = W.normalise_id(blob)
+    for full in (hid, a, b, c, d):
+        assert full not in norm, full
+    assert "4.3E+17" not in blob
+    (row,) = list_rows(path)
+    assert row["户编号"] == hid[:6] + "********" + hid[-4:]
+    assert row["成员姓名"] == "张三" + a[:6] + "********" + a[-4:]
+    summary = list(wb[W.SUMMARY_SHEET].iter_rows(min_row=2, values_only=True))
+    assert summary[0][0] == hid[:6] + "********" + hid[-4:]
+    # 15-digit household codes stay keys (not IDs): readable
+    assert W.mask_text("户430624101010001", W.keep_keys({"430624101010001"})) == "户430624101010001"
+
+
+def test_bel_and_esc_in_names_keep_the_workbook_openable(tmp_path):
+    """K-5: a BEL or ESC in a township or village name went raw into docProps/core.xml."""
+    t, v = "城\x07西镇", "新\x1b泉村\u202e"
+    con = issues_db([issue("HH-02", "H1", township=t, village=v, person_name="王\u202e五\u200b", head_name="赵\x1b六")],
+                    [("H1", "已脱贫", "无", 1.0)])
+    (path,) = W.write_all(con, tmp_path, "2026-10")
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.endswith(".xml"):
+                ET.fromstring(z.read(name))                    # every part is well-formed XML
+                text = z.read(name).decode("utf-8")
+                assert "\x07" not in text and "\x1b" not in text and "\u202e" not in text, name
+    wb = openpyxl.load_workbook(path)
+    assert wb.properties.title.startswith("城␇西镇新␛泉村〔U+202E〕")
+    info = wb[W.INFO_SHEET]
+    assert (info["B4"].value, info["B5"].value) == ("城␇西镇", "新␛泉村〔U+202E〕")
+    (row,) = list_rows(path)
+    assert row["成员姓名"] == "王〔U+202E〕五〔U+200B〕" and row["户主姓名"] == "赵␛六"
+    assert vocab.visible("a\u202eb\u2066c\u00add\x7f") == "a〔U+202E〕b〔U+2066〕c〔U+00AD〕d\u2421"
+
+
+def test_evidence_says_medical_data_only_when_loaded(tmp_path):
+    e = '{"basic_medical":false,"medical_statuses":[],"year":2026}'
+    no = _evidence_of(tmp_path / "a", [issue("MED-01", "H1", evidence=e, person_name="甲")])
+    con = issues_db([issue("MED-01", "H1", evidence=e, person_name="甲")], [("H1", "已脱贫", "无", 1.0)])
+    con.execute("CREATE TABLE medical_insurance (id_number VARCHAR)")
+    con.execute("INSERT INTO medical_insurance VALUES ('x')")
+    (path,) = W.write_all(con, tmp_path / "b", "2026-10")
+    (yes,) = [r["比对依据"] for r in list_rows(path)]
+    (no,) = no.values()
+    assert "未提供医保数据" in no and "无参保记录" not in no
+    assert "2026年度无参保记录" in yes

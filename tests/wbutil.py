@@ -47,8 +47,9 @@ def issues_db(issues: list[dict], households: list[tuple] = ()) -> duckdb.DuckDB
                     [[i.get(c) for c in cols] for i in issues])
     con.execute("CREATE TEMP TABLE households (household_id VARCHAR, status VARCHAR, monitor_type VARCHAR, "
                 "income_per_capita DOUBLE, _rid BIGINT)")
-    con.executemany("INSERT INTO households VALUES (?, ?, ?, ?, ?)",
-                    [(*h, n) for n, h in enumerate(households)])
+    if households:
+        con.executemany("INSERT INTO households VALUES (?, ?, ?, ?, ?)",
+                        [(*h, n) for n, h in enumerate(households)])
     # registered households: those of the households rows, with the issue rows' geography
     con.execute("""CREATE TEMP TABLE v_hh AS
                    SELECT DISTINCT h.household_id, i.township, i.village, i.head_name

@@ -14,7 +14,7 @@ view("v_edu_rows", agency_rows("education"))
 
 rule(
     "EDU-01", "适龄儿童失学辍学", "error", key="person", needs=["members"],
-    policy="000 义务教育有保障 (确保适龄儿童少年义务教育阶段无失学辍学); 002 (送教上门)",
+    policy="义务教育有保障：适龄儿童少年不失学辍学（不能到校的可送教上门）",
     sql=rf"""
 SELECT {_PERSON}, 'school_status' AS field, m.school_status AS value,
        json_object('birth', m.birth, 'school_status', m.school_status) AS evidence,
@@ -28,7 +28,7 @@ WHERE m.age BETWEEN $school_age_lo AND $school_age_hi
 
 rule(
     "EDU-02", "在校生状况与年龄不符", "suspect", key="person", needs=["members"],
-    policy="000 义务教育有保障 (在校学生信息库)",
+    policy="义务教育有保障：在校学生信息准确",
     sql=rf"""
 WITH ranges(school_status, lo, hi) AS (VALUES
     ('学前教育', 2, 7), ('小学', 5, 15), ('初中', 10, 18), ('高中', 13, 22), ('中职', 13, 22),
@@ -47,10 +47,10 @@ WHERE m.age IS NOT NULL AND (m.age < r.lo OR m.age > r.hi)
 rule(
     "EDU-03", "学籍显示辍学或休学", "error", key="person", needs=["members", "education"],
     source="education",
-    policy="000 义务教育有保障 (失学辍学动态监测、劝返复学)",
+    policy="义务教育有保障：失学辍学动态监测、劝返复学",
     sql=rf"""
 SELECT {_PERSON}, 'enrol_status' AS field,
-       string_agg(DISTINCT e.enrol_status, '、' ORDER BY e.enrol_status) AS value,
+       CASE WHEN count(DISTINCT e.enrol_status) = 1 THEN min(e.enrol_status) END AS value,
        json_object('birth', any_value(m.birth), 'school_status', any_value(m.school_status),
                    'enrol_status', list_sort(list(DISTINCT e.enrol_status)),
                    'school', list_sort(list(DISTINCT e.school))) AS evidence,
@@ -68,7 +68,7 @@ HAVING bool_and(coalesce(e.enrol_status IN ('辍学', '休学'), false))
 rule(
     "EDU-04", "学籍在读但登记为非在校生", "suspect", key="person", needs=["members", "education"],
     source="education",
-    policy="000 义务教育有保障 (在校学生信息库与学籍比对)",
+    policy="义务教育有保障：在校生信息与教育部门学籍一致",
     sql=rf"""
 SELECT {_PERSON}, 'school_status' AS field, m.school_status AS value,
        json_object('school_status', m.school_status, 'enrol_status', '在读',
@@ -86,7 +86,7 @@ GROUP BY m._rid, m.household_id, m.id_number, m.name, m.county, m.township, m.vi
 rule(
     "EDU-05", "在校但无学籍记录", "notice", key="person", needs=["members", "education"],
     source="education",
-    policy="000 义务教育有保障 (在校学生信息库与学籍比对)",
+    policy="义务教育有保障：在校生信息与教育部门学籍一致",
     sql=rf"""
 SELECT {_PERSON}, 'school_status' AS field, m.school_status AS value,
        json_object('school_status', m.school_status, 'education_rows', 0) AS evidence

@@ -20,7 +20,7 @@ WHERE m.id_valid AND m.household_id IS NOT NULL
 
 rule(
     "HOU-01", "危房户标识为住房安全", "error", key="household", needs=["households"],
-    policy="000 农村危房改造 (住房为C级或D级危房); 001 危房不住人",
+    policy="住房安全有保障：C级、D级危房不能认定为住房安全",
     sql=r"""
 SELECT h.household_id, 'housing_secure' AS field, '是' AS value,
        json_object('house_grade', h.house_grade, 'housing_secure', h.housing_secure) AS evidence,
@@ -33,7 +33,7 @@ WHERE h.house_grade IN ('C', 'D') AND h.housing_secure = true
 
 rule(
     "HOU-02", "已脱贫户住房不安全", "error", key="household", needs=["households"],
-    policy="000 住房安全有保障; 001 危房不住人",
+    policy="住房安全有保障：脱贫户住房安全，危房不住人",
     sql=r"""
 SELECT h.household_id,
        CASE WHEN h.house_grade IN ('C', 'D') THEN 'house_grade' ELSE 'housing_secure' END AS field,
@@ -53,7 +53,7 @@ WHERE h.status = '已脱贫'
 rule(
     "HOU-03", "住建鉴定危房未改造", "error", key="household", needs=["households", "members", "housing"],
     source="housing",
-    policy="000 农村危房改造 (C级或D级危房改造全覆盖); 002 部门数据比对",
+    policy="农村危房改造：C级、D级危房改造全覆盖",
     sql=r"""
 SELECT h.household_id, 'housing_secure' AS field, '是' AS value,
        json_object('housing_secure', h.housing_secure,
@@ -73,10 +73,10 @@ GROUP BY h.household_id, h.housing_secure
 rule(
     "HOU-04", "拆除重建面积超标", "suspect", key="household", needs=["members", "housing"],
     source="housing",
-    policy="000 农村危房改造 (D级危房拆除重建的建筑面积不得超过80㎡)",
+    policy="农村危房改造：拆除重建的住房面积不超过{rebuild_max_area}平方米",
     sql=r"""
 SELECT x.household_id, 'area_after' AS field,
-       CAST(max(x.area_after) AS VARCHAR) AS value,
+       CASE WHEN count(DISTINCT x.area_after) = 1 THEN regexp_replace(CAST(max(x.area_after) AS VARCHAR), '\.0$', '') END AS value,
        json_object('method', '拆除重建', 'area_after', list_sort(list(DISTINCT x.area_after)),
                    'rebuild_max_area', $rebuild_max_area) AS evidence,
        format('改造后面积{:g}㎡，上限{:g}㎡', max(x.area_after), $rebuild_max_area) AS detail
@@ -90,7 +90,7 @@ GROUP BY x.household_id
 rule(
     "HOU-05", "易地搬迁户纳入危房改造", "error", key="household",
     needs=["households", "members", "housing"], source="housing",
-    policy="000 农村危房改造排除条件 (已纳入易地扶贫搬迁的农户)",
+    policy="农村危房改造：已纳入易地扶贫搬迁的农户不再纳入危房改造",
     sql=r"""
 SELECT h.household_id, 'relocated' AS field, '是' AS value,
        json_object('relocated', h.relocated,
@@ -107,7 +107,7 @@ GROUP BY h.household_id, h.relocated
 rule(
     "HOU-06", "危改对象身份不符", "error", key="id_number", needs=["housing", "members"],
     source="housing",
-    policy="000 农村危房改造 (四类重点对象身份识别认定)",
+    policy="农村危房改造：改造对象身份须经识别认定",
     sql=r"""
 SELECT NULL AS household_id, hr.head_id_number AS id_number, hr.head_name AS person_name,
        'target_type' AS field, hr.target_type AS value,
@@ -123,7 +123,7 @@ WHERE hr.target_type = '建档立卡贫困户'
 
 rule(
     "WAT-01", "已脱贫户饮水不安全", "error", key="household", needs=["households"],
-    policy="000 饮水安全 (到2020年全面解决贫困人口饮水安全问题)",
+    policy="饮水安全有保障：脱贫户饮水安全",
     sql=r"""
 SELECT h.household_id, 'water_secure' AS field, '否' AS value,
        json_object('status', h.status, 'water_secure', h.water_secure) AS evidence

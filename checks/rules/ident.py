@@ -7,7 +7,7 @@ one phone number shared by several households.
 """
 from checks.catalogue import rule, view
 
-POLICY = "004 篇7（解决身份信息错误问题）"
+POLICY = "扶贫数据清洗：身份信息与身份证、户口簿一致"
 
 # Where a member row has no household_id the engine cannot find the household's
 # geography: give the member row's own.
@@ -34,7 +34,7 @@ SELECT m.household_id, m.id_number, m.name AS person_name,
            WHEN f.id_shape = 15
                THEN '15位号码中的出生日期无效'
            WHEN regexp_matches(m.id_number, '^[0-9.]+[Ee][+]?[0-9]+$')
-               THEN '号码已被Excel按数值截断为科学计数法，无法还原'
+               THEN '号码已被电子表格按数值截断为科学计数法，无法还原'
            ELSE format('号码共{{}}位，不是18位身份证号码格式', length(m.id_number))
        END AS detail,
        {_GEO}
@@ -109,7 +109,7 @@ WITH v AS (
     FROM v GROUP BY id18 HAVING count(*) > 1
 )
 SELECT m.household_id, arg_max(m.id_number, length(m.id_number)) AS id_number, min(m.name) AS person_name,
-       'id_number' AS field, string_agg(DISTINCT m.id_number, '、' ORDER BY m.id_number) AS value,
+       'id_number' AS field, CAST(NULL AS VARCHAR) AS value,          -- several rows compared
        json_object('id_number', m.id18, 'rows', d.n_rows, 'households', d.hhs,
                    'rows_in_household', count(*),
                    'names', list_sort(list(DISTINCT m.name) FILTER (WHERE m.name IS NOT NULL))) AS evidence,
@@ -231,7 +231,8 @@ WITH s AS (
            list_sort(list(DISTINCT household_id)) AS hhs
     FROM v_id_phone GROUP BY norm HAVING count(DISTINCT household_id) > 1
 )
-SELECT p.household_id, 'phone' AS field, min(p.phone) AS value, p.norm AS disc,
+SELECT p.household_id, 'phone' AS field,
+       CASE WHEN count(DISTINCT p.phone) = 1 THEN min(p.phone) END AS value, p.norm AS disc,
        json_object('phone', p.norm, 'households', s.hhs) AS evidence,
        format('共{}户：{}', s.n_hh, array_to_string(s.hhs, '、')) AS detail
 FROM v_id_phone p JOIN s USING (norm)

@@ -18,7 +18,7 @@ def _no_line(name: str):
 
 rule(
     "INC-01", "人均纯收入计算错误", "error", key="household", needs=["households"],
-    policy="inputs.md 人均纯收入 = (工资性+生产经营性+财产性+转移性−生产经营性支出)/家庭人口数; 004 篇7 (收入信息错误)",
+    policy="收入信息准确：年人均纯收入＝（工资性收入＋生产经营性收入＋财产性收入＋转移性收入－生产经营性支出）÷家庭人口数",
     sql=r"""
 WITH c AS (
     SELECT h.*,
@@ -29,7 +29,7 @@ WITH c AS (
       AND property_income IS NOT NULL AND transfer_income IS NOT NULL
       AND business_cost IS NOT NULL AND income_per_capita IS NOT NULL AND size > 0
 )
-SELECT c.household_id, 'income_per_capita' AS field, CAST(c.income_per_capita AS VARCHAR) AS value,
+SELECT c.household_id, 'income_per_capita' AS field, regexp_replace(CAST(c.income_per_capita AS VARCHAR), '\.0$', '') AS value,
        json_object('income_per_capita', c.income_per_capita, 'computed', round(c.computed, 2),
                    'size', c.size, 'wage_income', c.wage_income,
                    'business_income', c.business_income, 'property_income', c.property_income,
@@ -44,10 +44,10 @@ WHERE round(abs(c.income_per_capita - c.computed), 6)
 
 rule(
     "INC-02", "已脱贫户收入低于标准", "error", key="household", needs=["households"],
-    policy="国家农村贫困标准 (现价); 004 篇8",
+    policy="脱贫标准：已脱贫户年人均纯收入不低于当年扶贫标准",
     precheck=_no_line("poverty_line"),
     sql=r"""
-SELECT h.household_id, 'income_per_capita' AS field, CAST(h.income_per_capita AS VARCHAR) AS value,
+SELECT h.household_id, 'income_per_capita' AS field, regexp_replace(CAST(h.income_per_capita AS VARCHAR), '\.0$', '') AS value,
        json_object('status', h.status, 'income_per_capita', h.income_per_capita,
                    'poverty_line', $poverty_line) AS evidence,
        format('年人均纯收入{:.2f}元，低于{}年贫困标准{:.0f}元', h.income_per_capita, $R_year, $poverty_line) AS detail
@@ -59,7 +59,7 @@ WHERE h.status = '已脱贫' AND h.income_per_capita < $poverty_line
 
 rule(
     "INC-03", "收入数据异常", "suspect", key="household", needs=["households"],
-    policy="004 篇7 (收入信息错误)",
+    policy="扶贫数据清洗：收入信息准确",
     sql=r"""
 WITH c AS (
     SELECT h.*,
@@ -73,12 +73,12 @@ WITH c AS (
     FROM households h
 )
 SELECT c.household_id, c.bad_field AS field,
-       CAST(CASE c.bad_field WHEN 'wage_income' THEN c.wage_income
+       regexp_replace(CAST(CASE c.bad_field WHEN 'wage_income' THEN c.wage_income
                              WHEN 'business_income' THEN c.business_income
                              WHEN 'property_income' THEN c.property_income
                              WHEN 'transfer_income' THEN c.transfer_income
                              WHEN 'business_cost' THEN c.business_cost
-                             ELSE c.income_per_capita END AS VARCHAR) AS value,
+                             ELSE c.income_per_capita END AS VARCHAR), '\.0$', '') AS value,
        json_object('income_per_capita', c.income_per_capita, 'wage_income', c.wage_income,
                    'business_income', c.business_income, 'property_income', c.property_income,
                    'transfer_income', c.transfer_income, 'business_cost', c.business_cost,
@@ -100,7 +100,7 @@ WHERE c.bad_field IS NOT NULL
 
 rule(
     "INC-04", "应纳入监测未纳入", "suspect", key="household", needs=["households"],
-    policy="004 篇8 (防返贫监测: 收入低于监测标准的脱贫户纳入监测)",
+    policy="防返贫监测：收入低于监测标准的脱贫户纳入监测",
     precheck=_no_line("monitoring_line"),
     sql=r"""
 SELECT h.household_id, 'monitor_type' AS field, h.monitor_type AS value,
@@ -118,7 +118,7 @@ WHERE h.status = '已脱贫' AND h.monitor_type = '无'
 
 rule(
     "INC-05", "零就业家庭", "suspect", key="household", needs=["households", "members"],
-    policy="000 (动态消除“零就业”贫困家庭)",
+    policy="动态消除“零就业”贫困家庭",
     sql=r"""
 WITH m AS (
     SELECT household_id,
@@ -129,7 +129,7 @@ WITH m AS (
     WHERE household_id IS NOT NULL
     GROUP BY household_id
 )
-SELECT h.household_id, 'wage_income' AS field, CAST(h.wage_income AS VARCHAR) AS value,
+SELECT h.household_id, 'wage_income' AS field, regexp_replace(CAST(h.wage_income AS VARCHAR), '\.0$', '') AS value,
        json_object('working_age_labourers', m.n_labour, 'members_working', m.n_working,
                    'wage_income', h.wage_income) AS evidence,
        format('有{}名劳动年龄劳动力，但无人务工且工资性收入为{}', m.n_labour,

@@ -10,7 +10,7 @@ _PERSON = "m.household_id, m.id_number, m.name AS person_name, m.county, m.towns
 
 rule(
     "LAB-01", "未成年人劳动能力异常", "error", key="person", needs=["members"],
-    policy="004 篇4 (家庭主要劳动力认定); 004 篇7 (劳动力信息错误)",
+    policy="建档立卡：家庭劳动力如实认定（未满16周岁为无劳动力）",
     sql=rf"""
 SELECT {_PERSON},
        CASE WHEN m.labor <> '无劳动力' THEN 'labor' ELSE 'work_status' END AS field,
@@ -27,7 +27,7 @@ WHERE m.age < 16
 
 rule(
     "LAB-02", "老年人劳动能力存疑", "suspect", key="person", needs=["members"],
-    policy="004 篇4 (家庭主要劳动力在60岁以下)",
+    policy="建档立卡：家庭主要劳动力一般在60岁以下",
     sql=rf"""
 SELECT {_PERSON}, 'labor' AS field, m.labor AS value,
        json_object('birth', m.birth, 'labor', m.labor) AS evidence,
@@ -40,7 +40,7 @@ WHERE m.age >= 65 AND m.labor IN ('普通劳动力', '技能劳动力')
 
 rule(
     "LAB-03", "劳动年龄健康人员无劳动能力", "suspect", key="person", needs=["members"],
-    policy="004 篇4 (家庭主要劳动力认定)",
+    policy="建档立卡：家庭劳动力如实认定",
     sql=rf"""
 SELECT {_PERSON}, 'labor' AS field, m.labor AS value,
        json_object('birth', m.birth, 'health', m.health,
@@ -57,7 +57,7 @@ WHERE m.age BETWEEN $working_age_lo AND $working_age_hi
 
 rule(
     "LAB-04", "务工状况与务工时间矛盾", "error", key="person", needs=["members"],
-    policy="004 篇7 (务工信息错误)",
+    policy="扶贫数据清洗：务工信息准确",
     sql=rf"""
 SELECT {_PERSON}, 'work_months' AS field, CAST(m.work_months AS VARCHAR) AS value,
        json_object('work_status', m.work_status, 'work_months', m.work_months) AS evidence,
@@ -72,7 +72,7 @@ WHERE (m.work_status <> '无' AND coalesce(m.work_months, 0) = 0)
 
 rule(
     "LAB-05", "无劳动能力人员务工", "suspect", key="person", needs=["members"],
-    policy="004 篇7 (劳动力信息错误)",
+    policy="扶贫数据清洗：劳动力信息准确",
     sql=rf"""
 SELECT {_PERSON}, 'work_status' AS field, m.work_status AS value,
        json_object('labor', m.labor, 'work_status', m.work_status) AS evidence,

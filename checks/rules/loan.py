@@ -13,7 +13,7 @@ borrower's ID only (its key in rules.md is id_number; the households are evidenc
 """
 from checks.catalogue import rule, view
 
-_POLICY = "001 规范扶贫小额信贷"
+_POLICY = "规范扶贫小额信贷"
 
 
 def _num(expr: str) -> str:
@@ -50,9 +50,9 @@ _OUT = r"""l.loan_household_id AS household_id, l.borrower_id_number AS id_numbe
 
 rule(
     "LOAN-01", "贷款额度异常", "suspect", key="household", needs=["loans"],
-    policy="001 (户贷款额低于2000元); 政策上限5万元",
+    policy="扶贫小额信贷额度{loan_amount_lo}元至{loan_amount_hi}元",
     sql=rf"""
-SELECT {_OUT}, 'amount' AS field, CAST(l.amount AS VARCHAR) AS value,
+SELECT {_OUT}, 'amount' AS field, regexp_replace(CAST(l.amount AS VARCHAR), '\.0$', '') AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
                    'amount', l.amount, 'loan_min', $loan_min, 'loan_max', $loan_max) AS evidence,
        format('{{}}的扶贫小额信贷额度异常（{{}}放款{{}}元，不在{{}}至{{}}元范围内）', {_WHO}, {_ISSUED},
@@ -65,7 +65,7 @@ WHERE l.amount < $loan_min OR l.amount > $loan_max
 
 rule(
     "LOAN-02", "贷款期限超过3年", "suspect", key="household", needs=["loans"],
-    policy=_POLICY,
+    policy="扶贫小额信贷期限不超过3年（{loan_max_term_days}天）",
     sql=rf"""
 SELECT {_OUT}, 'due_on' AS field, CAST(l.due_on AS VARCHAR) AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
@@ -81,7 +81,7 @@ WHERE l.due_on - l.issued_on > $loan_max_term_days
 
 rule(
     "LOAN-03", "贷款逾期", "error", key="household", needs=["loans"],
-    policy=_POLICY,
+    policy="规范扶贫小额信贷：按期还款，防范逾期",
     sql=rf"""
 SELECT {_OUT},
        CASE WHEN l.repay_status = '逾期' THEN 'repay_status' ELSE 'due_on' END AS field,
@@ -102,7 +102,7 @@ WHERE l.repay_status = '逾期'
 
 rule(
     "LOAN-04", "户贷企用", "suspect", key="household", needs=["loans"],
-    policy="001 规范扶贫小额信贷 (户贷企用)",
+    policy="扶贫小额信贷户借、户用、户还，不得户贷企用",
     sql=rf"""
 SELECT {_OUT}, 'use_mode' AS field, l.use_mode AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
@@ -117,7 +117,7 @@ WHERE l.use_mode = '入股企业'
 
 rule(
     "LOAN-05", "借款人非建档立卡成员", "error", key="id_number", needs=["loans", "members"],
-    policy=_POLICY,
+    policy="扶贫小额信贷对象为建档立卡户",
     sql=r"""
 WITH l AS (
     SELECT l.*, f.id18 AS borrower18, coalesce(f.id18, l.borrower_id_number) AS borrower_key,

@@ -33,23 +33,26 @@ med AS (
 
 rule(
     "MED-01", "未参加基本医疗保险", "error", key="person", needs=["members"],
-    policy="000 基本医疗有保障 (建档立卡贫困人口基本医疗保险应保尽保)",
+    policy="基本医疗有保障：建档立卡人口基本医疗保险应保尽保",
     sql=rf"""
 WITH {_MED_YEAR}
 SELECT {_PERSON}, 'basic_medical' AS field, '否' AS value,
        json_object('basic_medical', m.basic_medical, 'year', $R_year,
-                   'medical_statuses', coalesce(med.statuses, [])) AS evidence
+                   'medical_statuses', coalesce(med.statuses, [])) AS evidence,
+       -- the medical-insurance data is named only when it was loaded (else the registry flag alone)
+       CASE WHEN EXISTS (SELECT 1 FROM medical_insurance)
+            THEN format('，医保数据中也没有其{{}}年度参保缴费记录', $R_year) ELSE '' END AS detail
 FROM v_members m
 LEFT JOIN med ON med.id18 = m.id18
 WHERE m.basic_medical = false AND NOT coalesce(med.paid, false)
 """,
-    message="{person_name}登记为未参加城乡居民基本医疗保险，医保数据也无本年度参保缴费记录，请核实并动员参保",
+    message="{person_name}登记为未参加城乡居民基本医疗保险{detail}，请核实并动员参保",
 )
 
 rule(
     "MED-02", "医保比对未参保", "error", key="person", needs=["members", "medical_insurance"],
     source="medical_insurance",
-    policy="000 基本医疗有保障; 002 部门数据比对",
+    policy="基本医疗有保障：参保信息与医保部门数据一致",
     sql=rf"""
 WITH {_MED_YEAR}
 SELECT {_PERSON}, 'basic_medical' AS field, '是' AS value,
@@ -66,7 +69,7 @@ WHERE m.id_valid AND m.basic_medical = true AND NOT coalesce(med.paid, false)
 rule(
     "MED-03", "参保标识与医保数据不一致", "suspect", key="person",
     needs=["members", "medical_insurance"], source="medical_insurance",
-    policy="000 基本医疗有保障; 002 部门数据比对",
+    policy="基本医疗有保障：参保信息与医保部门数据一致",
     sql=rf"""
 WITH {_MED_YEAR}
 SELECT {_PERSON}, 'basic_medical' AS field, '否' AS value,
@@ -83,7 +86,7 @@ WHERE m.id_valid AND m.basic_medical = false AND med.paid
 rule(
     "MED-04", "残疾标识与残联不一致", "suspect", key="person", needs=["members", "disability"],
     source="disability",
-    policy="000 (与残联数据库比对筛查); 002 部门数据比对",
+    policy="残疾人信息与残联数据一致",
     sql=rf"""
 WITH d AS (
     SELECT id18, coalesce(list_sort(list(DISTINCT card_number) FILTER (WHERE card_number IS NOT NULL)), [])
@@ -107,7 +110,7 @@ WHERE m.id_valid
 rule(
     "MED-05", "残疾证号与身份证号不符", "error", key="person", needs=["members", "disability"],
     source="disability",
-    policy="004 篇7 (身份信息错误); 残疾人证号 = 身份证号 + 类别码 + 等级码",
+    policy="残疾人证号由身份证号码、残疾类别代码和残疾等级代码组成",
     sql=rf"""
 WITH chk AS (
     SELECT d.*,
@@ -136,7 +139,7 @@ WHERE c.bad_id OR c.bad_category OR c.bad_grade
 rule(
     "MED-06", "重度残疾人员标为劳动力", "suspect", key="person", needs=["members", "disability"],
     source="disability",
-    policy="004 篇4 (劳动力认定); 000 (重度残疾人)",
+    policy="重度残疾人员的劳动能力如实认定",
     sql=rf"""
 SELECT {_PERSON}, 'labor' AS field, m.labor AS value,
        json_object('labor', m.labor,

@@ -46,9 +46,6 @@ SELECT coalesce(r.helper_key, g.helper_key) AS helper_key,
 FROM roster r FULL JOIN given g ON g.helper_key = r.helper_key
 """)
 
-_POLICY = "002 结对帮扶; 004 篇7 结对关系错误"
-
-
 def _hh(hid: str) -> str:
     """SQL: the household as a message names it — 张三户（户编号H1）, or 户编号H1 when the
     household has no head name (e.g. an unregistered household_id of a pairing)."""
@@ -63,7 +60,7 @@ def _sql(query: str) -> str:
 
 rule(
     "PAIR-01", "帮扶责任人结对超过上限", "error", key="household", needs=["pairings"],
-    policy="002 (每名帮扶责任人结对户数不得超过5户); 004 篇7",
+    policy="结对帮扶每人不超过{max_households_per_helper}户",
     sql=_sql(r"""
 WITH s AS (
     SELECT helper_key, household_id, start_on AS s, end_eff AS e
@@ -101,7 +98,9 @@ WITH s AS (
     FROM m JOIN over o ON o.helper_key = m.helper_key AND m.s <= o.d_to AND m.e >= o.d_from
 )
 SELECT hit.household_id, hit.helper_key AS helper_id_number, hit.helper_key AS disc,
-       'helper_id_number' AS field, hit.helper_key AS value,
+       'helper_id_number' AS field,
+       (SELECT CASE WHEN count(DISTINCT q.helper_id_number) = 1 THEN min(q.helper_id_number) END
+        FROM v_pair q WHERE q.helper_key = hit.helper_key AND q.household_id = hit.household_id) AS value,
        json_object('helper_id_number', hit.helper_key,
                    'max_active_households', agg.max_n,
                    'first_day_over_limit', agg.first_day,
@@ -118,7 +117,7 @@ LEFT JOIN v_pair_helper n USING (helper_key)
 
 rule(
     "PAIR-02", "帮扶早于识别", "error", key="household", needs=["pairings", "households"],
-    policy=_POLICY,
+    policy="结对帮扶：先识别、后结对",
     sql=_sql(r"""
 WITH h AS (
     SELECT household_id, recognized_on FROM households
@@ -143,7 +142,7 @@ FROM x LEFT JOIN v_pair_helper n USING (helper_key)
 
 rule(
     "PAIR-03", "无帮扶责任人", "error", key="household", needs=["households", "pairings"],
-    policy="004 篇7 结对关系错误 (摘帽不摘帮扶)",
+    policy="摘帽不摘帮扶：每户都有帮扶责任人",
     sql=_sql(r"""
 WITH h AS (
     SELECT DISTINCT household_id FROM households WHERE household_id IS NOT NULL
@@ -165,7 +164,7 @@ WHERE NOT coalesce(p.any_active, false)
 
 rule(
     "PAIR-04", "结对时间错误", "error", key="household", needs=["pairings"],
-    policy=_POLICY,
+    policy="结对帮扶：帮扶起止时间准确",
     sql=_sql(r"""
 WITH b AS (
     SELECT household_id, helper_key, start_on, end_on, _rid,
@@ -202,7 +201,7 @@ FROM a LEFT JOIN v_pair_helper n USING (helper_key)
 
 rule(
     "PAIR-05", "结对断档", "error", key="household", needs=["pairings"],
-    policy="004 篇7 (结对时间断档)",
+    policy="结对帮扶不断档：断档不超过{max_pairing_gap_days}天",
     sql=_sql(r"""
 WITH s AS (
     SELECT household_id, start_on AS s, end_eff AS e
@@ -217,7 +216,7 @@ WITH s AS (
     WHERE prev_e IS NOT NULL AND s - prev_e - 1 > $max_pairing_gap_days
 )
 SELECT household_id, 'start_on' AS field,
-       CAST(arg_max(gap_to + 1, (days, -epoch(gap_from))) AS VARCHAR) AS value,
+       CAST(NULL AS VARCHAR) AS value,                                -- several rows compared
        json_object('gaps', list({'from': gap_from, 'to': gap_to, 'days': days} ORDER BY gap_from),
                    'max_gap_days', $max_pairing_gap_days) AS evidence,
        format('{}结对帮扶出现断档（{}至{}共{}天无帮扶责任人，超过{}天）', __HH_gaps__,
@@ -230,7 +229,7 @@ FROM gaps GROUP BY household_id
 
 rule(
     "PAIR-06", "帮扶责任人为建档立卡成员", "error", key="household", needs=["helpers", "members"],
-    policy="004 篇7 结对关系错误 (既是贫困户又是帮扶责任人)",
+    policy="帮扶责任人不能是建档立卡户成员",
     sql=_sql(r"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        coalesce(f.id18, h.id_number) AS helper_id_number,
@@ -248,7 +247,7 @@ WHERE f.id18 IS NOT NULL AND m.household_id IS NOT NULL
 
 rule(
     "PAIR-07", "帮扶责任人信息错误", "error", key="helper", needs=["helpers"],
-    policy="004 篇7 结对关系错误 (帮扶责任人信息不全)",
+    policy="帮扶责任人信息完整准确",
     sql=_sql(r"""
 WITH sf AS (   -- raw values SCH-02 nulled (out of domain): judged on the values as given
     SELECT _rid,
@@ -299,7 +298,7 @@ WHERE b_id OR b_phone OR b_unit OR b_level OR b_rank
 
 rule(
     "PAIR-08", "帮扶责任人不在名册", "error", key="household", needs=["pairings", "helpers"],
-    policy=_POLICY,
+    policy="结对帮扶：帮扶责任人须在帮扶责任人名册中",
     sql=_sql(r"""
 WITH roster AS (
     SELECT DISTINCT coalesce(f.id18, h.id_number) AS helper_key
@@ -307,7 +306,8 @@ WITH roster AS (
     WHERE h.id_number IS NOT NULL
 )
 SELECT p.household_id, p.helper_key AS helper_id_number, p.helper_key AS disc,
-       'helper_id_number' AS field, min(p.helper_id_number) AS value,
+       'helper_id_number' AS field,
+       CASE WHEN count(DISTINCT p.helper_id_number) = 1 THEN min(p.helper_id_number) END AS value,
        json_object('helper_id_number', p.helper_key, 'helper_name', min(p.helper_name)) AS evidence,
        format('{}的帮扶责任人{}（{}）', __HH_p__, coalesce(min(p.helper_name), '姓名不详'), p.helper_key) AS detail
 FROM v_pair p
@@ -320,7 +320,7 @@ GROUP BY p.household_id, p.helper_key
 
 rule(
     "PAIR-09", "结对户不存在", "error", key="household", needs=["pairings", "households"],
-    policy=_POLICY,
+    policy="结对帮扶：结对户须为建档立卡户",
     sql=_sql(r"""
 SELECT p.household_id, 'household_id' AS field, p.household_id AS value,
        json_object('household_id', p.household_id,
@@ -338,7 +338,7 @@ GROUP BY p.household_id
 
 rule(
     "PAIR-10", "帮扶责任人已死亡", "error", key="household", needs=["pairings", "hukou"],
-    policy=_POLICY, source="hukou",
+    policy="结对帮扶：帮扶责任人去世的及时调整", source="hukou",
     sql=_sql(r"""
 WITH d AS (
     SELECT coalesce(f.id18, k.id_number) AS helper_key, min(k.changed_on) AS died_on
@@ -352,7 +352,9 @@ WITH d AS (
       AND greatest(p.start_on, d.died_on + 1) <= least(coalesce(p.end_on, $R), $R)
 )
 SELECT x.household_id, x.helper_key AS helper_id_number, x.helper_key AS disc,
-       'helper_id_number' AS field, x.helper_key AS value,
+       'helper_id_number' AS field,
+       (SELECT CASE WHEN count(DISTINCT q.helper_id_number) = 1 THEN min(q.helper_id_number) END
+        FROM v_pair q WHERE q.helper_key = x.helper_key AND q.household_id = x.household_id) AS value,
        json_object('helper_id_number', x.helper_key, 'died_on', x.died_on,
                    'spells', list({'start_on': x.start_on, 'end_on': x.end_on}
                                   ORDER BY x.start_on, x.end_on, x._rid)) AS evidence,
@@ -366,7 +368,7 @@ GROUP BY x.household_id, x.helper_key, x.died_on
 
 rule(
     "PAIR-11", "一户多名帮扶责任人", "suspect", key="household", needs=["pairings"],
-    policy=_POLICY,
+    policy="结对帮扶关系清晰：一户一名帮扶责任人",
     sql=_sql(r"""
 WITH a AS (
     SELECT DISTINCT p.household_id, p.helper_key, n.helper_name
@@ -374,7 +376,7 @@ WITH a AS (
     WHERE p.active_r AND p.helper_key IS NOT NULL AND p.household_id IS NOT NULL
 )
 SELECT household_id, 'helper_id_number' AS field,
-       string_agg(helper_key, ',' ORDER BY helper_key) AS value,
+       CAST(NULL AS VARCHAR) AS value,                                -- several rows compared
        json_object('helper_id_numbers', list(helper_key ORDER BY helper_key)) AS evidence,
        format('{}在基准日同时有{}名帮扶责任人（{}）', __HH_a__, count(*),
               string_agg(coalesce(helper_name, helper_key), '、' ORDER BY helper_key)) AS detail

@@ -7,7 +7,7 @@ with the project ID as discriminator.
 """
 from checks.catalogue import rule
 
-_POLICY = "004 篇7 项目信息不完整"
+_POLICY = "扶贫项目信息完整，公告公示"
 
 # projects.project_id is unique after loading (repeated keys are rejected), but be safe.
 _PROJECTS = r"""
@@ -40,7 +40,7 @@ SELECT project_id, township, village,
        CASE WHEN b_content THEN 'content' WHEN b_start THEN 'start_on' WHEN b_end THEN 'end_on'
             WHEN b_funds THEN 'funds_10k' ELSE 'notice_url' END AS field,
        CASE WHEN b_content THEN content WHEN b_start THEN NULL WHEN b_end THEN NULL
-            WHEN b_funds THEN CAST(funds_10k AS VARCHAR) ELSE notice_url END AS value,
+            WHEN b_funds THEN regexp_replace(CAST(funds_10k AS VARCHAR), '\.0$', '') ELSE notice_url END AS value,
        json_object('content', content, 'start_on', start_on, 'end_on', end_on,
                    'funds_10k', funds_10k, 'notice_url', notice_url) AS evidence,
        format('{{}}：{{}}', coalesce(name, '名称不详'),
@@ -53,7 +53,7 @@ SELECT project_id, township, village,
                                   ELSE format('资金规模{{}}万元不大于0', regexp_replace(format('{{:.4f}}', funds_10k), '\.?0+$', '')) END END,
                         CASE WHEN b_url THEN
                              CASE WHEN notice_url IS NULL THEN '公示网址为空'
-                                  ELSE '公示网址不是http(s)网址' END END)) AS detail
+                                  ELSE '公示网址不是有效的网址' END END)) AS detail
 FROM c
 WHERE b_content OR b_start OR b_end OR b_funds OR b_url
 """,
@@ -62,7 +62,7 @@ WHERE b_content OR b_start OR b_end OR b_funds OR b_url
 
 rule(
     "PRJ-02", "项目时间逻辑错误", "error", key="project", needs=["projects"],
-    policy=_POLICY,
+    policy="扶贫项目起止时间准确",
     sql=rf"""
 WITH p AS ({_PROJECTS}), c AS (
     SELECT *,
@@ -86,7 +86,7 @@ WHERE b_order OR b_future
 
 rule(
     "PRJ-03", "受益户不存在", "error", key="household", needs=["beneficiaries", "households"],
-    policy="004 篇7 受益情况与基本状况不对称",
+    policy="项目受益情况与家庭基本状况相符",
     sql=rf"""
 WITH b AS (
     SELECT DISTINCT project_id, household_id FROM beneficiaries
@@ -106,7 +106,7 @@ FROM b LEFT JOIN ({_PROJECTS}) p USING (project_id)
 rule(
     "PRJ-04", "受益户状况与项目不符", "suspect", key="household",
     needs=["beneficiaries", "projects", "members", "households"],
-    policy="004 篇7 受益情况与基本状况不对称",
+    policy="项目受益情况与家庭基本状况相符",
     sql=rf"""
 WITH b AS (
     SELECT DISTINCT b.project_id, b.household_id, p.type, p.name

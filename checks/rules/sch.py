@@ -77,7 +77,7 @@ def _findings(rule_id: str) -> str:
 
 
 rule("SCH-02", "字段值无法识别", "error", key="household", needs=[],
-     policy="inputs.md 读取规则",
+     policy="建档立卡信息采集：按规定的格式和选项填写",
      sql=f"""
 SELECT household_id, id_number, helper_id_number, project_id, person_name, township, village,
        source, fld AS field, val AS value,
@@ -89,7 +89,7 @@ FROM ({_findings('SCH-02')}) q
      message="{detail}无法识别，已按空值处理，请按规范重新填写")
 
 rule("SCH-03", "重复记录", "notice", key="household", needs=[],
-     policy="inputs.md 读取规则",
+     policy="建档立卡信息采集：一条信息只录入一次",
      sql=f"""
 SELECT household_id, id_number, helper_id_number, project_id, person_name, township, village,
        source, NULL AS field, NULL AS value,
@@ -101,7 +101,7 @@ FROM ({_findings('SCH-03')}) q
      message="{detail}重复出现，已只保留一条，请在系统中核对是否重复录入")
 
 rule("SCH-04", "必填字段为空", "error", key="household", needs=[],
-     policy="inputs.md 必填字段",
+     policy="建档立卡信息采集：必填项不得为空",
      sql=f"""
 SELECT household_id, id_number, helper_id_number, project_id, person_name, township, village,
        source, fld AS field, NULL AS value,

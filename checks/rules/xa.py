@@ -122,7 +122,7 @@ def _member_join(table: str, alias: str = "a") -> str:
 
 rule(
     "XA-01", "家庭成员为财政供养人员", "suspect", key="person",
-    needs=["members", "payroll"], source="payroll", policy="004 篇4 十一不评; 002 部门数据比对",
+    needs=["members", "payroll"], source="payroll", policy="“十一不评”：家庭成员有财政供养人员的不评为贫困户",
     sql=f"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'payroll_status' AS field, a.payroll_status AS value,
@@ -139,7 +139,7 @@ WHERE a.payroll_status IN ('在职', '退休')
 
 rule(
     "XA-02", "家庭成员登记经营企业", "suspect", key="person",
-    needs=["members", "businesses"], source="businesses", policy="004 篇4 十一不评; 002 部门数据比对",
+    needs=["members", "businesses"], source="businesses", policy="“十一不评”：家庭成员开办企业（农民专业合作社除外）的不评为贫困户",
     sql=f"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'company_type' AS field, a.company_type AS value,
@@ -158,7 +158,7 @@ WHERE a.reg_status IN ('存续', '在业')
 
 rule(
     "XA-03", "家庭成员名下有小汽车", "suspect", key="person",
-    needs=["members", "vehicles"], source="vehicles", policy="004 篇4 十一不评; 002 部门数据比对",
+    needs=["members", "vehicles"], source="vehicles", policy="“十一不评”：家庭成员有小汽车的不评为贫困户",
     sql=f"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'vehicle_type' AS field, a.vehicle_type AS value,
@@ -176,7 +176,7 @@ WHERE a.vehicle_type IN ('小型轿车', '小型普通客车', '中型客车')
 
 rule(
     "XA-04", "家庭成员在城镇有住宅", "suspect", key="person",
-    needs=["members", "real_estate"], source="real_estate", policy="004 篇4 十一不评; 002 部门数据比对",
+    needs=["members", "real_estate"], source="real_estate", policy="“十一不评”：在城镇购买商品住房的不评为贫困户",
     sql=f"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'location' AS field, a.location AS value,
@@ -193,7 +193,7 @@ WHERE a.zone = '城镇' AND a.use = '住宅'
 
 rule(
     "XA-05", "已死亡人员未减员", "error", key="person",
-    needs=["members", "hukou"], source="hukou", policy="002 部门数据比对; 004 篇7 数据清洗",
+    needs=["members", "hukou"], source="hukou", policy="建档立卡动态管理：死亡人员及时减员",
     sql=f"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        'hukou_status' AS field, a.hukou_status AS value,
@@ -210,7 +210,7 @@ WHERE a.hukou_status = '死亡注销' AND a.changed_on <= $R
 
 rule(
     "XA-06", "户籍迁出或非农户口", "suspect", key="person",
-    needs=["members", "hukou"], source="hukou", policy="004 篇4 十一不评; 002 部门数据比对",
+    needs=["members", "hukou"], source="hukou", policy="建档立卡对象为农村户籍人口",
     sql=f"""
 SELECT m.household_id, m.id_number, m.name AS person_name,
        CASE WHEN a.hukou_status = '迁出' THEN 'hukou_status' ELSE 'hukou_type' END AS field,
@@ -271,7 +271,7 @@ WHERE (h.category = '{category}' AND NOT coalesce(a.any_active, false))
 rule(
     "XA-07", "低保身份不一致", "error", key="household",
     needs=["households", "members", "civil_affairs"], source="civil_affairs",
-    policy="000 两线融合（农村低保与扶贫开发衔接）; 002 部门数据比对",
+    policy="两线融合：低保身份与民政部门数据一致",
     sql=_sql(_category_rule_sql("农村低保", "低保贫困户")),
     message="{detail}，请与民政部门核实低保身份并更正贫困户属性",
 )
@@ -279,7 +279,7 @@ rule(
 rule(
     "XA-08", "特困身份不一致", "error", key="household",
     needs=["households", "members", "civil_affairs"], source="civil_affairs",
-    policy="000 兜底保障; 002 部门数据比对",
+    policy="兜底保障：特困供养身份与民政部门数据一致",
     sql=_sql(_category_rule_sql("农村特困", "特困供养贫困户")),
     message="{detail}，请与民政部门核实特困供养身份并更正贫困户属性",
 )
@@ -287,7 +287,7 @@ rule(
 rule(
     "XA-09", "低保特困对象未建档", "suspect", key="id_number",
     needs=["members", "civil_affairs"], source="civil_affairs",
-    policy="000 符合条件的农村低保对象全部纳入建档立卡; 004 篇4",
+    policy="符合条件的农村低保、特困对象全部纳入建档立卡",
     sql=r"""
 WITH c AS (
     SELECT c.*, coalesce(f.id18, c.id_number) AS person_key,
@@ -308,7 +308,7 @@ SELECT person_key AS id_number,
        coalesce(arg_min(name, _rid) || '（证件号码' || person_key || '）', '证件号码为' || person_key || '的人员')
            || '正在享受' || array_to_string(list(DISTINCT aid_type ORDER BY aid_type), '、') AS detail,
        'aid_type' AS field,
-       array_to_string(list(DISTINCT aid_type ORDER BY aid_type), '、') AS value,
+       CASE WHEN count(DISTINCT aid_type) = 1 THEN min(aid_type) END AS value,
        json_object('id_number', person_key,
                    'aid', list(json_object('aid_type', aid_type, 'name', name,
                                            'start_on', start_on, 'end_on', end_on)
@@ -324,7 +324,7 @@ FROM nm GROUP BY person_key
 rule(
     "XA-10", "疑似证件号码录入错误", "suspect", key="person",
     # needs the members and at least one agency table
-    needs=["members"], needs_any=[t.name for t in AGENCY], source="registry", policy="004 篇7 身份信息错误",
+    needs=["members"], needs_any=[t.name for t in AGENCY], source="registry", policy="扶贫数据清洗：身份信息准确",
     sql=f"""
 WITH c AS (
     SELECT m_id, nname, min(a_id) AS candidate, min(agency) AS agency,
@@ -350,7 +350,7 @@ JOIN c ON c.m_id = m.id_number AND c.nname = {nname('m.name')}
 
 rule(
     "XA-11", "公安户籍查无此人", "suspect", key="person",
-    needs=["members", "hukou"], source="hukou", policy="002 部门数据比对; 004 篇7 身份信息错误",
+    needs=["members", "hukou"], source="hukou", policy="身份信息与公安户籍一致",
     sql=r"""
 WITH hk AS (
     SELECT DISTINCT f.id18 FROM hukou h JOIN v_id f ON f.id_number = h.id_number AND f.id_valid
@@ -368,7 +368,7 @@ WHERE m.id_valid AND NOT EXISTS (SELECT 1 FROM hk WHERE hk.id18 = m.id18)
 rule(
     "XA-12", "整户无劳动能力未兜底", "suspect", key="household",
     needs=["households", "members", "civil_affairs"], source="civil_affairs",
-    policy="003 兜底保障; 000 应保尽保",
+    policy="兜底保障：无劳动能力的贫困人口应保尽保",
     sql=_sql(r"""
 WITH mem AS (     -- rules.md "Valid ID": XA-12 considers only members with a valid ID
     SELECT household_id, count(*) AS n,

@@ -187,3 +187,15 @@ def test_edu04_detail_when_school_name_is_empty():
     issues = fired(run(con, PERIOD, only={"EDU-04"}), "EDU-04")
     assert [i["id_number"] for i in issues] == [a]
     assert "学校名称未填" in issues[0]["message"]
+
+
+def test_edu03_value_is_one_status_or_none():
+    a, b = pid(2013), pid(2014)
+    con = _db([_kid("陈一", a, "初中"), _kid("陈二", b, "小学")])
+    add(con, "education", [
+        dict(id_number=a, school="一中", enrol_status="辍学"),
+        dict(id_number=b, school="二小", enrol_status="辍学"),
+        dict(id_number=b, school="三小", enrol_status="休学"),
+    ])
+    got = {i["id_number"]: i["value"] for i in fired(run(con, PERIOD, only={"EDU-03"}), "EDU-03")}
+    assert got == {a: "辍学", b: None}                   # not “休学、辍学” joined

@@ -25,9 +25,10 @@ def test_hh01_fires_on_two_heads_no_head_and_household_without_members():
     issues = run(con, PERIOD, only={"HH-01"})
     assert keys(issues, "HH-01") == {("H1", None), ("H2", None), ("H3", None)}
     by = {i["household_id"]: i for i in fired(issues, "HH-01")}
-    assert (by["H1"]["field"], by["H1"]["value"], by["H1"]["severity"]) == ("relation", "2", "error")
+    # value is the cell as given: a count of 户主 rows is no cell of 与户主关系 (issue F)
+    assert (by["H1"]["field"], by["H1"]["value"], by["H1"]["severity"]) == ("relation", None, "error")
     assert json.loads(by["H1"]["evidence"]) == {"heads": ["张三", "张四"], "n_heads": 2}
-    assert by["H3"]["value"] == "0"
+    assert by["H3"]["value"] is None
 
 
 def test_hh01_silent_with_exactly_one_head_and_only_members_file():
@@ -150,6 +151,7 @@ def test_hh05_fires_on_two_spouses_and_same_gender_spouse():
     assert keys(issues, "HH-05") == {("H1", None), ("H2", None), ("H3", None)}
     by = {i["household_id"]: i for i in fired(issues, "HH-05")}
     assert by["H2"]["severity"] == "suspect" and "同为男" in by["H2"]["message"]
+    assert all(i["value"] is None for i in by.values())      # several rows compared: no one cell
     assert "2名配偶" in by["H1"]["message"]
 
 
@@ -202,7 +204,8 @@ def test_hh07_fires_on_different_village_or_township():
     issues = run(con, PERIOD, only={"HH-07"})
     assert keys(issues, "HH-07") == {("H1", None), ("H2", None)}
     by = {i["household_id"]: i for i in fired(issues, "HH-07")}
-    assert (by["H1"]["field"], by["H1"]["value"], by["H1"]["severity"]) == ("village", "新泉村、老泉村", "error")
+    # several member rows compared: no one cell is the value
+    assert (by["H1"]["field"], by["H1"]["value"], by["H1"]["severity"]) == ("village", None, "error")
     assert by["H2"]["field"] == "township"
 
 

@@ -177,3 +177,14 @@ def test_wat01_silent_when_not_exited_or_water_empty():
                household("H2", "乙", water_secure=None),
                household("H3", "丙", status="返贫", water_secure=False)])
     assert keys(run(con, PERIOD, only={"WAT-01"}), "WAT-01") == set()
+
+
+def test_hou04_value_is_one_area_or_none():
+    a, b = pid(1970), pid(1971)
+    con = _db([household("H1", "甲"), household("H2", "乙")],
+              [member("H1", "甲", a, "户主"), member("H2", "乙", b, "户主")])
+    add(con, "housing", [_hr(a, method="拆除重建", area_after=96.0, renovation="已竣工"),
+                         _hr(b, method="拆除重建", area_after=96.0, renovation="已竣工"),
+                         _hr(b, method="拆除重建", area_after=120.0, renovation="已竣工")])
+    got = {i["household_id"]: i["value"] for i in fired(run(con, PERIOD, only={"HOU-04"}), "HOU-04")}
+    assert got == {"H1": "96", "H2": None}              # the cell as shown, not 96.0

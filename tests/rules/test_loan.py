@@ -194,3 +194,10 @@ def test_loan05_message_names_the_borrower():
     con = _db(members=[member("H1", "张一", pid(1980), "户主")], loans=[loan(pid(1990), "外人")])
     msg = fired(run(con, PERIOD, only={"LOAN-05"}), "LOAN-05")[0]["message"]
     assert msg == "借款人外人的证件号码与建档立卡成员均不匹配，请核实借款人是否为建档立卡户成员"
+
+
+def test_loan01_value_is_the_amount_as_written():
+    m1 = pid(1980)
+    con = _db(members=[member("H1", "张一", m1, "户主")], loans=[loan(m1, "张一", amount=1000.0)])
+    (i,) = fired(run(con, PERIOD, only={"LOAN-01"}), "LOAN-01")
+    assert i["value"] == "1000"                          # not 1000.0

@@ -207,3 +207,16 @@ def test_med04_detail_when_card_number_is_empty():
     issues = fired(run(con, PERIOD, only={"MED-04"}), "MED-04")
     assert [i["id_number"] for i in issues] == [a]
     assert "证号未填" in issues[0]["message"] and "健康" in issues[0]["message"]
+
+
+def test_med01_names_the_medical_data_only_when_it_was_loaded():
+    """Issue F: MED-01 said “医保数据也无本年度参保缴费记录” even when no medical data came in."""
+    a = pid(1980)
+    con = _db([member("H1", "刘一", a, "户主", basic_medical=False)])
+    (alone,) = fired(run(con, PERIOD, only={"MED-01"}), "MED-01")
+    assert alone["message"] == "刘一登记为未参加城乡居民基本医疗保险，请核实并动员参保"
+    con = _db([member("H1", "刘一", a, "户主", basic_medical=False)])
+    add(con, "medical_insurance", [_mi(pid(1990))])                 # loaded, nothing for 刘一
+    (compared,) = fired(run(con, PERIOD, only={"MED-01"}), "MED-01")
+    assert compared["message"] == "刘一登记为未参加城乡居民基本医疗保险，医保数据中也没有其2026年度参保缴费记录，请核实并动员参保"
+    assert compared["evidence"] == alone["evidence"] and compared["issue_id"] == alone["issue_id"]

@@ -50,7 +50,7 @@ def test_prj01_fires_on_each_incomplete_field():
     assert set(got) == {f"P{i}" for i in range(1, 12)}
     assert got["P1"]["field"] == "content"
     assert got["P2"]["field"] == "start_on" and got["P3"]["field"] == "end_on"
-    assert (got["P5"]["field"], got["P5"]["value"]) == ("funds_10k", "0.0")
+    assert (got["P5"]["field"], got["P5"]["value"]) == ("funds_10k", "0")
     assert (got["P8"]["field"], got["P8"]["value"]) == ("notice_url", "www.example.gov.cn/gs.html")
     assert got["P11"]["field"] == "content" and "公示网址" in got["P11"]["message"]
     i = got["P1"]
