@@ -32,9 +32,10 @@ from pathlib import Path
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
-from pipeline.read import (CSV_SUFFIXES, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head, read_file,
-                           row_text, text_column, text_facts)
-from pipeline.recognise import SKIP_PREFIXES, recognise, skip_rows
+from pipeline.read import (DATA_SUFFIXES, EMPTY_FILE, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head,
+                           not_spreadsheet, read_any, row_text, skip_reason, sniff, split_bad, text_column,
+                           text_facts)
+from pipeline.recognise import MAX_EXTRAS, SKIP_PREFIXES, recognise, skip_rows
 from schemas.headers import norm_header
 from schemas.sql import lit as _lit
 from schemas.tables import TABLES, Table
@@ -93,6 +94,7 @@ class Chunk:
     extras: list[str] = field(default_factory=list)   # headers of the extra columns x0, x1, …
     path: str | None = None                           # CSV hand-off
     data: object = None                               # Arrow hand-off (pyarrow.Table)
+    report_index: int = 0                             # the FileReport of the sheet
 
 
 def make_chunk(target: Path, table: Table, rel: str, sheet: Sheet, date1904: bool,
@@ -134,7 +136,7 @@ def make_chunk(target: Path, table: Table, rel: str, sheet: Sheet, date1904: boo
 
 @dataclass
 class NativeCsv:
-    """A large csv file whose data rows DuckDB parses directly (header found from its head)."""
+    """A large text file whose data rows DuckDB parses directly (header found from its head)."""
     table: str
     path: str                 # UTF-8 file to read
     source: str               # the original file (for a fallback to the Python reader)
@@ -146,6 +148,7 @@ class NativeCsv:
     header_cells: list[str]
     report_index: int
     lines: int                # physical lines of the file (records must match them, see load_native)
+    delim: str = ","
 
 
 @dataclass
@@ -153,80 +156,193 @@ class FileOutcome:
     """Everything one file contributes, computed without a database (so it can run in a worker)."""
     reports: list[FileReport]
     chunks: list  # Chunk | NativeCsv
-    rejected: list[tuple]                     # rows of sheets that were not loaded
+    rejected: list[tuple]                     # rows of sheets that were not loaded, undecodable lines
+    rejected_files: list[str] = field(default_factory=list)   # parquet files of rejected rows (workers)
+    undecodable: dict[int, int] = field(default_factory=dict)  # report index -> undecodable data lines
+
+
+UNDECODABLE = "此行含有无法识别的字符（与文件其余部分的编码不一致），未载入"
+MAX_LISTED_REJECTED = 10_000     # rows of a sheet that is not loaded listed in rejected_rows (all are counted)
+HALF_RULE_MIN_ROWS = 20          # the unparseable part of the >half rule needs this many data rows
+
+
+def _raw_of(headers: list[str], cells) -> str:
+    return json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
+                       for i, v in enumerate(row_text(cells)) if v}, ensure_ascii=False)
+
+
+def _unreadable(rel: str, digest: str, why: str) -> FileOutcome:
+    return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[why])], [], [])
 
 
 def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0,
              native: bool = True, arrow: bool = False) -> FileOutcome:
-    large_csv = native and path.suffix.lower() in CSV_SUFFIXES and path.is_file() \
-        and path.stat().st_size >= NATIVE_CSV_MIN_BYTES
-    facts = text_facts(path) if large_csv else None      # one pass: hash, encoding, lines
-    digest = facts.sha256 if facts else sha256_file(path) if path.is_file() else ""
-    if large_csv:
+    why = skip_reason(path)
+    if why:
+        return FileOutcome([FileReport(rel, status="skipped", problems=[why])], [], [])
+    if not path.is_file():
+        return _unreadable(rel, "", "找不到文件")
+    if path.suffix.lower() not in DATA_SUFFIXES:
+        return _unreadable(rel, "", not_spreadsheet(path.suffix.lower()))
+    size = path.stat().st_size
+    if size == 0:
+        return _unreadable(rel, "", EMPTY_FILE)
+    try:
+        content = sniff(path)
+    except ReadError as exc:
+        return _unreadable(rel, "", str(exc))
+    large_text = content in ("text", "utf16") and size >= NATIVE_CSV_MIN_BYTES
+    facts = text_facts(path) if large_text else None      # one pass: hash, encoding, lines
+    digest = facts.sha256 if facts else sha256_file(path)
+    if large_text:
         try:
             head = csv_head(path, tmpdir, facts.utf8)
         except ReadError as exc:
-            return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[str(exc)])], [], [])
+            return _unreadable(rel, digest, str(exc))
         lay = recognise(head.sheet, kind)
-        if lay is not None and not lay.problem:
+        if lay is None:
+            return _unreadable(rel, digest, NO_TABLE)
+        if native and not lay.problem:
             rep = FileReport(rel, digest, kind=lay.kind, header_row=head.sheet.row_number(lay.header_index))
-            rep.rows_skipped = lay.header_index + 1
+            rep.rows_skipped = lay.header_index + 1 + len([b for b in head.sheet.bad if b[0] <= rep.header_row])
             rep.extra_columns = list(lay.extras)
             rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
             width = max(len(r) for r in head.sheet.rows) + 16
             return FileOutcome([rep], [NativeCsv(
                 lay.kind, head.utf8_path, str(path), rel, head.line_after[lay.header_index], width,
-                lay.columns, lay.extras, list(head.sheet.rows[lay.header_index]), 0, facts.lines)], [])
-        # not recognised or refused: the Python reader gives every row its reason
+                lay.columns, lay.extras, list(head.sheet.rows[lay.header_index]), 0, facts.lines,
+                head.delim)], [])
+        # refused, or records that DuckDB cannot number as lines: the Python reader, streaming
+        try:
+            return _text_streaming(head, lay, rel, digest, tmpdir, index)
+        except ReadError as exc:
+            return _unreadable(rel, digest, str(exc))
     try:
-        sheets = read_file(path)
+        sheets = read_any(path)
     except ReadError as exc:
-        return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[str(exc)])], [], [])
+        return _unreadable(rel, digest, str(exc))
     out = FileOutcome([], [], [])
+    text_like = content in ("text", "utf16") or (content == "html" and len(sheets) == 1)
     for sheet in sheets:
         rep = FileReport(rel, digest, sheet=sheet.name or None)
         out.reports.append(rep)
-        trailing = getattr(sheet, "trailing_empty", 0)
-        if not any(any(v is not None and v != "" for v in r) for r in sheet.rows):
+        trailing = sheet.trailing_empty
+        if sheet.error:
+            rep.status = "unreadable"
+            rep.problems.append(sheet.error)
+            continue
+        if not sheet.bad and not any(any(v is not None and v != "" for v in r) for r in sheet.rows):
             rep.status, rep.rows_skipped = "skipped", len(sheet.rows) + trailing
-            rep.problems.append("empty sheet")
+            rep.problems.append("空工作表" if sheet.name else "文件中没有内容")
             continue
         lay = recognise(sheet, kind)
         if lay is None:
-            rep.status = "skipped"
-            rep.problems.append("no header row of any known table kind")
             rep.rows_skipped = len(sheet.rows) + trailing
+            if text_like:
+                rep.status, rep.rows_skipped = "unreadable", 0
+                rep.problems.append(NO_TABLE)
+            else:
+                rep.status = "skipped"
+                rep.problems.append("没有找到数据表的表头（说明页或其他内容），已跳过")
             continue
-        rep.kind = lay.kind
-        rep.header_row = sheet.row_number(lay.header_index)
-        header_norm = [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
-        while header_norm and not header_norm[-1]:
-            header_norm.pop()
-        start = lay.header_index + 1
-        skips = skip_rows(sheet.rows, start, header_norm)
-        rep.rows_skipped = start + len(skips) + trailing
-        rep.rows_read = len(sheet.rows) - start - len(skips)
-        if lay.problem:
-            data = [(sheet.row_number(i), sheet.rows[i]) for i in range(start, len(sheet.rows))
-                    if i not in skips]
-            rep.status = "rejected"
-            rep.problems.append(lay.problem)
-            rep.missing_columns = [TABLES[lay.kind].col(m).header for m in lay.missing] if lay.kind else []
-            rep.rows_rejected = len(data)
-            headers = lay.headers
-            out.rejected.extend(
-                (rel, sheet.name, r, lay.kind, lay.problem,
-                 json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
-                             for i, v in enumerate(row_text(cells)) if v}, ensure_ascii=False))
-                for r, cells in data)
-            continue
-        rep.extra_columns = list(lay.extras)
-        rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
-        if rep.rows_read:
-            target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):03d}.csv"
-            out.chunks.append(make_chunk(target, TABLES[lay.kind], rel, sheet, sheet.date1904,
-                                         lay.columns, lay.extras, start, skips, arrow))
+        rep.problems.extend(sheet.notes)
+        _add_sheet(out, rep, sheet, lay, rel, tmpdir, index, arrow)
     return out
+
+
+NO_TABLE = "文件中找不到数据表的表头（不是本系统能识别的数据表），未读取"
+
+
+def _bad_after(sheet: Sheet, header_line: int) -> list[tuple[int, str]]:
+    return [b for b in sheet.bad if b[0] > header_line]
+
+
+def _add_sheet(out: FileOutcome, rep: FileReport, sheet: Sheet, lay, rel: str, tmpdir: str,
+               index: int, arrow: bool, start: int | None = None, skipped_before: int | None = None) -> None:
+    """One recognised sheet (or a batch of a streamed text file): its report counts, the rows of
+    a refused sheet, undecodable lines, and its chunk."""
+    rep.kind = lay.kind
+    if rep.header_row is None:
+        rep.header_row = sheet.row_number(lay.header_index)
+    header_norm = [norm_header(h) for h in row_text(lay.header_cells)] if hasattr(lay, "header_cells") \
+        else [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
+    while header_norm and not header_norm[-1]:
+        header_norm.pop()
+    if start is None:
+        start = lay.header_index + 1
+    skips = skip_rows(sheet.rows, start, header_norm)
+    bad = _bad_after(sheet, rep.header_row)
+    rep.rows_skipped += (start if skipped_before is None else skipped_before) + len(skips) \
+        + sheet.trailing_empty + len(sheet.bad) - len(bad)
+    rep.rows_read += len(sheet.rows) - start - len(skips) + len(bad)
+    t = TABLES[lay.kind] if lay.kind else None
+    if bad:
+        out.rejected.extend((rel, sheet.name, line, lay.kind, UNDECODABLE,
+                             json.dumps({"行内容": shown}, ensure_ascii=False)) for line, shown in bad)
+    if lay.problem:
+        rep.status = "rejected"
+        if lay.problem not in rep.problems:
+            rep.problems.append(lay.problem)
+        rep.missing_columns = [t.col(m).header for m in lay.missing] if t else []
+        listed = sum(1 for r in out.rejected if r[0] == rel and r[1] == sheet.name)
+        room = max(0, MAX_LISTED_REJECTED - listed)
+        data = (i for i in range(start, len(sheet.rows)) if i not in skips)
+        out.rejected.extend((rel, sheet.name, sheet.row_number(i), lay.kind, lay.problem,
+                             _raw_of(lay.headers, sheet.rows[i])) for i, _ in zip(data, range(room)))
+        rep.rows_rejected = rep.rows_read
+        return
+    rep.extra_columns = list(lay.extras)
+    rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
+    if lay.dropped_extras and not any("其他列" in p for p in rep.problems):
+        rep.problems.append(f"表头另有{lay.dropped_extras:,}个其他列，超过{MAX_EXTRAS}个的部分未读取")
+    ri = next(i for i, r in enumerate(out.reports) if r is rep)
+    out.undecodable[ri] = out.undecodable.get(ri, 0) + len(bad)
+    if len(sheet.rows) - start - len(skips) > 0:
+        target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):05d}.csv"
+        chunk = make_chunk(target, t, rel, sheet, sheet.date1904, lay.columns, lay.extras, start, skips, arrow)
+        chunk.report_index = ri
+        out.chunks.append(chunk)
+
+
+STREAM_BATCH = 100_000
+
+
+def _text_streaming(head, lay, rel: str, digest: str, tmpdir: str, index: int) -> FileOutcome:
+    """A large text file through the Python csv reader in batches of STREAM_BATCH records, each
+    written as a chunk file (memory bounded by a batch): records that DuckDB cannot number as
+    physical lines (a quoted field over two lines, blank lines), or a refused header."""
+    rep = FileReport(rel, digest, kind=lay.kind, header_row=head.sheet.row_number(lay.header_index))
+    out = FileOutcome([rep], [], [])
+    lay.header_cells = list(head.sheet.rows[lay.header_index])
+    skip_lines = head.line_after[lay.header_index]
+    with open(head.utf8_path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=head.delim)
+        last = 0
+        rows, numbers = [], []
+        first = True
+        try:
+            for rec in reader:
+                number = last + 1
+                last = reader.line_num
+                if number <= skip_lines:
+                    continue
+                rows.append(rec)
+                numbers.append(number)
+                if len(rows) >= STREAM_BATCH:
+                    _stream_batch(out, rep, lay, rows, numbers, rel, tmpdir, index, skip_lines if first else 0)
+                    rows, numbers, first = [], [], False
+        except csv.Error:
+            raise ReadError(f"第{reader.line_num}行格式错误（引号不成对或单元格过长），文件无法按表格读取") from None
+    _stream_batch(out, rep, lay, rows, numbers, rel, tmpdir, index, skip_lines if first else 0)
+    if rep.status == "rejected":
+        rep.rows_rejected = rep.rows_read
+    return out
+
+
+def _stream_batch(out, rep, lay, rows, numbers, rel, tmpdir, index, skipped_before) -> None:
+    sheet = Sheet(name="", rows=rows, row_numbers=numbers)
+    split_bad(sheet)
+    _add_sheet(out, rep, sheet, lay, rel, tmpdir, index, False, start=0, skipped_before=skipped_before)
 
 
 @dataclass
@@ -261,20 +377,26 @@ def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
             f"FROM {rel} a WHERE NOT a._skip")
 
 
-def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
-    """A large csv parsed by DuckDB -> temp table _chunk; (rows read, rows skipped), or None when
-    a row is wider than expected, or when records and physical lines differ (a quoted field
-    spanning lines, a blank line, bare-CR line ends): the caller then falls back to the Python
-    reader, whose row numbers are physical line numbers."""
+def _native_source(chunk: NativeCsv) -> str:
+    decl = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(chunk.width)) + "}"
+    delim = "'\\t'" if chunk.delim == "\t" else "','"
+    return (f"read_csv({_lit(chunk.path)}, header = false, skip = {chunk.skip}, columns = {decl}, "
+            f"delim = {'E' if chunk.delim == chr(9) else ''}{delim}, quote = '\"', escape = '\"', "
+            f"auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
+
+
+def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int, int, str] | None:
+    """A large text file parsed by DuckDB -> temp table _raw; (data rows read — undecodable
+    lines included —, rows skipped, undecodable lines, the SELECT of the data rows' raw text),
+    or None when a row is wider than expected, or when records and physical lines differ (a
+    quoted field spanning lines, a blank line, bare-CR line ends): the caller then falls back
+    to the Python reader, whose row numbers are physical line numbers. One copy of the file is
+    held (_raw); classification and the data rows are views over it."""
     table = TABLES[chunk.table]
     base = file_index << 32
-    decl = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(chunk.width)) + "}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({_lit(chunk.path)}, "
-        f"header = false, skip = {chunk.skip}, columns = {decl}, delim = ',', quote = '\"', "
-        f"escape = '\"', auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM {_native_source(chunk)}")
     wide, records = con.execute(
-        f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*) FROM _raw").fetchone()
+        f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*) FROM _raw").fetchall()[0]
     if wide or chunk.skip + records != chunk.lines:
         con.execute("DROP TABLE _raw")
         return None
@@ -285,34 +407,38 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | Non
     # a 合计-like prefix nor the header's first character is a data row
     h0c = (hdr[0].strip()[:1] if hdr else "")
     prefixes = "|".join(SKIP_PREFIXES)
-    fast = (f"regexp_matches(c0, '^[^{trim[1:-1]}]') AND NOT regexp_matches(c0, '^({prefixes})')"
+    fast = (f"regexp_matches(c0, '^[^{trim[1:-1]}\x01]') AND NOT regexp_matches(c0, '^({prefixes})')"
             + (f" AND NOT starts_with(c0, {_lit(h0c)})" if h0c else ""))
     same = " AND ".join(
         [f"coalesce(trim(c{i}, {trim}), '') = {_lit(h.strip())}" for i, h in enumerate(hdr)]
         + [f"c{i} IS NULL" for i in range(len(hdr), chunk.width)])
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _rawc AS
+        CREATE OR REPLACE TEMP VIEW _rawc AS
         SELECT rowid AS _i, *,
                CASE WHEN {fast} THEN NULL
+                    WHEN starts_with(c0, chr(1)) THEN 'bad'
                     WHEN {first} IS NULL THEN 'empty'
                     WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
                     WHEN {same} THEN 'header' END AS _skip
         FROM _raw""")
-    read, skipped = con.execute(
-        "SELECT count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IS NOT NULL) "
-        "FROM _rawc").fetchone()
+    read, skipped, bad = con.execute(
+        "SELECT count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IN ('empty', 'total', 'header')), "
+        "count(*) FILTER (WHERE _skip = 'bad') FROM _rawc").fetchall()[0]
     sel = ", ".join(
         (f'c{chunk.columns[c]}' if c in chunk.columns else "CAST(NULL AS VARCHAR)") + f' AS "{c}"'
         for c in table.names)
     extra = _extra_sql([(h, f"c{i}") for h, i in chunk.extras.items()])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _chunk AS
-        SELECT _i + {base} AS _seq, {_lit(chunk.rel)} AS _file, '' AS _sheet,
-               CAST({chunk.skip} + _i + 1 AS INTEGER) AS _row, false AS _d1904, {sel}, {extra} AS _extra
-        FROM _rawc WHERE _skip IS NULL ORDER BY _i""")
-    con.execute("DROP TABLE _raw")
-    con.execute("DROP TABLE _rawc")
-    return read, skipped
+    source = (f"(SELECT _i + {base} AS _seq, {_lit(chunk.rel)} AS _file, '' AS _sheet, "
+              f"CAST({chunk.skip} + _i + 1 AS INTEGER) AS _row, false AS _d1904, {sel}, {extra} AS _extra "
+              f"FROM _rawc WHERE _skip IS NULL)")
+    return read + bad, skipped, bad, source
+
+
+def _native_bad_rows(chunk: NativeCsv) -> str:
+    """SELECT of the undecodable lines of a native chunk, as rejected_rows."""
+    return (f"SELECT {_lit(chunk.rel)}, '', CAST({chunk.skip} + _i + 1 AS INTEGER), {_lit(chunk.table)}, "
+            f"{_lit(UNDECODABLE)}, CAST(json_object('行内容', substr(c0, 2)) AS VARCHAR) "
+            f"FROM _rawc WHERE _skip = 'bad' ORDER BY _i")
 
 
 def norm_select(table: Table, source: str = "_chunk") -> str:
@@ -327,42 +453,112 @@ def norm_select(table: Table, source: str = "_chunk") -> str:
             f"FROM {source} s) p")
 
 
+@dataclass
+class Emitted:
+    """Normalised rows handed to the stager: the relation that holds them, and how to take
+    them back (a sheet that is not loaded)."""
+    table: str
+    relation: str
+    drop: object          # callable
+
+
 def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None, tmpdir: str,
-                  index: int, emit) -> FileOutcome:
-    """Load and normalise every chunk of a file's outcome; emit(table, select_sql) takes each
-    normalised chunk. Updates the native csv reports; falls back to the Python reader when a
-    csv row is wider than its header."""
+                  index: int, emit, reject) -> FileOutcome:
+    """Load and normalise every chunk of a file's outcome; emit(table, select_sql, lo, hi) takes
+    each normalised chunk (rows with lo <= _seq < hi) and returns an Emitted; reject(select_sql)
+    takes rejected rows. Updates the native csv reports; falls back to the Python reader when
+    DuckDB cannot number a large csv's records as its lines. Then judges every loaded sheet
+    (judge_sheet): more than half of its rows unusable, and it is not loaded."""
     pending = list(out.chunks)
-    offset = 0
+    offsets: dict[str, int] = {}
+    emitted: dict[int, list[Emitted]] = {}
     while pending:
         chunk = pending.pop(0)
         if isinstance(chunk, NativeCsv):
             counts = load_native(con, chunk, index)
-            if chunk.path != chunk.source and counts is not None:
-                os.unlink(chunk.path)
-            if counts is None:            # a row wider than the header: the Python reader
+            if counts is None:            # records are not lines, or a row wider than the header
+                if chunk.path != chunk.source:
+                    os.unlink(chunk.path)
                 fallback = read_one(path, rel, kind, tmpdir, index, native=False)
                 out.reports, out.rejected = fallback.reports, out.rejected + fallback.rejected
+                out.undecodable = fallback.undecodable
                 pending = list(fallback.chunks) + pending
                 continue
+            read, skipped, bad, source = counts
             rep = out.reports[chunk.report_index]
-            rep.rows_read, rep.rows_skipped = counts[0], rep.rows_skipped + counts[1]
-            emit(chunk.table, norm_select(TABLES[chunk.table]))
-            con.execute("DROP TABLE _chunk")
+            rep.rows_read, rep.rows_skipped = read, rep.rows_skipped + skipped
+            out.undecodable[chunk.report_index] = bad
+            if bad:
+                reject(_native_bad_rows(chunk))
+            base = index << 32
+            emitted.setdefault(chunk.report_index, []).append(
+                emit(chunk.table, norm_select(TABLES[chunk.table], source), base, base + (1 << 32)))
+            con.execute("DROP VIEW _rawc")
+            con.execute("DROP TABLE _raw")
+            if chunk.path != chunk.source:
+                os.unlink(chunk.path)
         else:           # normalised straight from the chunk (no staging table)
+            offset = offsets.setdefault(chunk.sheet, len(offsets) << 24)   # one range per sheet
             if chunk.data is not None:
                 con.register("_arrow_chunk", chunk.data)
+            base = (index << 32) + offset
+            span = (1 << 32) if chunk.sheet == "" else (1 << 24)    # a text file: rows are its lines
             try:
-                emit(chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index, offset)})"))
+                emitted.setdefault(chunk.report_index, []).append(emit(
+                    chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index, offset)})"),
+                    base, base + span))
             finally:
                 if chunk.data is not None:
                     con.unregister("_arrow_chunk")
                     chunk.data = None
                 else:
                     os.unlink(chunk.path)
-            offset += 1 << 24
     out.chunks = []
+    for ri, parts in emitted.items():
+        judge_sheet(con, out, ri, parts, reject)
     return out
+
+
+def judge_sheet(con, out: FileOutcome, ri: int, parts: list[Emitted], reject) -> None:
+    """A sheet is not loaded when more than half of its data rows cannot be decoded, cannot be
+    attributed (no key), or — in a sheet of at least HALF_RULE_MIN_ROWS data rows — hold a
+    value that does not parse (SCH-02). Then every row of it counts as rejected with one
+    sentence naming the count and the commonest cause; its rows leave no canonical row and
+    no schema finding (they are taken back from the stager)."""
+    rep = out.reports[ri]
+    if rep.status != "loaded" or not rep.rows_read or not parts:
+        return
+    table = TABLES[parts[0].table]
+    parts = list({p.relation: p for p in parts}.values())     # chunks of one sheet may share a range
+    rel = " UNION ALL ".join(f"SELECT * FROM {p.relation}" for p in parts)
+    fails = [(c, N.raw_present_typed_null(c, f'n."raw:{c.name}"', f'n."{c.name}"')) for c in table.columns]
+    fails = [(c, f) for c, f in fails if f]
+    unattr = " AND ".join(f'n."{k}" IS NULL' for k in table.keys)
+    anyfail = " OR ".join(f"({f})" for _, f in fails) or "false"
+    cols = "".join(f", count(*) FILTER (WHERE {f})" for _, f in fails)
+    row = con.execute(f"SELECT count(*) FILTER (WHERE {unattr}), "
+                      f"count(*) FILTER (WHERE NOT ({unattr}) AND ({anyfail})){cols} FROM ({rel}) n").fetchall()[0]
+    n_unattr, n_unparse, per_col = row[0], row[1], row[2:]
+    n_bad = out.undecodable.get(ri, 0)
+    total = rep.rows_read
+    bad = n_bad + n_unattr + (n_unparse if total >= HALF_RULE_MIN_ROWS else 0)
+    if bad * 2 <= total:
+        return
+    causes = [(n_bad, "是含有无法识别的字符（文件编码错误）"),
+              (n_unattr, f"是缺少{KEY_LABEL.get(table.name, table.col(table.keys[0]).header)}")]
+    if total >= HALF_RULE_MIN_ROWS:
+        causes += [(k, f"在“{rep.columns.get(c.name) or c.header}”列") for (c, _), k in zip(fails, per_col)]
+    cause = max(causes, key=lambda x: x[0])[1]
+    reason = f"超过一半的行无法识别（{total:,}行中有{bad:,}行），最常见的问题{cause}：文件未载入"
+    rep.status = "rejected"
+    rep.problems.append(reason)
+    rep.rows_rejected, rep.rows_loaded = total, 0
+    room = max(0, MAX_LISTED_REJECTED - min(n_bad, MAX_LISTED_REJECTED))
+    if room:
+        reject(f"SELECT n._file, n._sheet, n._row, '{table.name}', {_lit(reason)}, {_raw_json(table)} "
+               f"FROM ({rel}) n ORDER BY n._seq LIMIT {room}")
+    for p in parts:
+        p.drop()
 
 
 _WORKER_CON = None
@@ -370,7 +566,7 @@ _WORKER_CON = None
 
 def _worker(args) -> FileOutcome:
     """Pool worker: read one file and normalise it in its own DuckDB; typed chunks go back as
-    parquet files in the shared temporary folder."""
+    parquet files in the shared temporary folder (rejected rows of sheets judged there too)."""
     global _WORKER_CON
     import duckdb
 
@@ -385,12 +581,23 @@ def _worker(args) -> FileOutcome:
     out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True)
     typed: list[Typed] = []
 
-    def emit(table: str, select: str) -> None:
-        target = Path(tmpdir) / f"{index:06d}_{len(typed):03d}.parquet"
-        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)")
-        typed.append(Typed(table, str(target)))
+    def emit(table: str, select: str, lo: int, hi: int) -> Emitted:
+        target = Path(tmpdir) / f"{index:06d}_{len(typed):05d}.parquet"
+        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
+        t = Typed(table, str(target))
+        typed.append(t)
 
-    stage_outcome(con, out, Path(path), rel, kind, tmpdir, index, emit)
+        def drop():
+            typed.remove(t)
+            os.unlink(t.path)
+        return Emitted(table, f"read_parquet({_lit(str(target))})", drop)
+
+    def reject(select: str) -> None:
+        target = Path(tmpdir) / f"{index:06d}_rej{len(out.rejected_files):03d}.parquet"
+        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet)").fetchall()
+        out.rejected_files.append(str(target))
+
+    stage_outcome(con, out, Path(path), rel, kind, tmpdir, index, emit, reject)
     out.chunks = typed
     return out
 
@@ -411,13 +618,17 @@ class Stager:
         self.tables: set[str] = set()
         self.parquet: dict[str, list[str]] = {}
 
-    def add_select(self, table: str, select: str) -> None:
+    def add_select(self, table: str, select: str, lo: int, hi: int) -> Emitted:
         self.kinds.add(table)
+        name = f'"_norm_{table}"'
         if table not in self.tables:
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{table}" AS {select}')
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE {name} AS {select}')
             self.tables.add(table)
         else:
-            self.con.execute(f'INSERT INTO "_norm_{table}" {select}')
+            self.con.execute(f'INSERT INTO {name} {select}')
+        where = f"_seq >= {lo} AND _seq < {hi}"
+        return Emitted(table, f"(SELECT * FROM {name} WHERE {where})",
+                       lambda: self.con.execute(f"DELETE FROM {name} WHERE {where}").fetchall())
 
     def add_typed(self, chunk: Typed) -> None:
         self.kinds.add(chunk.table)
@@ -625,6 +836,9 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
         parallel = len(files) > 1 and (os.cpu_count() or 1) > 1 and \
             sum(p.stat().st_size for p in files if p.is_file()) >= PARALLEL_MIN_BYTES
     with tempfile.TemporaryDirectory(prefix="cardcheck-") as tmp:
+        def reject(select: str) -> None:
+            con.execute(f"INSERT INTO rejected_rows {select}")
+
         for i, rel, out in _outcomes(files, root, kind, tmp, parallel):
             reported = list(out.reports)
             reports.extend(reported)
@@ -634,8 +848,15 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
                 for chunk in out.chunks:
                     stager.add_typed(chunk)
             else:
-                stage_outcome(con, out, files[i], rel, kind, tmp, i, stager.add_select)
-            reports[-len(reported):] = out.reports      # a csv fallback may have replaced them
+                n = len(out.rejected)
+                stage_outcome(con, out, files[i], rel, kind, tmp, i, stager.add_select, reject)
+                if len(out.rejected) > n:           # a fallback's own rows
+                    con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected[n:])
+            for f in out.rejected_files:
+                con.execute(f"INSERT INTO rejected_rows SELECT * FROM read_parquet({_lit(f)})")
+                os.unlink(f)
+            if reported:
+                reports[-len(reported):] = out.reports      # a csv fallback may have replaced them
             if progress:
                 progress(rel)
         for t in TABLES.values():
