@@ -81,55 +81,82 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class Chunk:
-    """One sheet's rows after the header as text columns: _row (the Excel/CSV row number),
-    _skip (not a data row), the canonical columns present in the file, the extra columns
-    x0, x1, …  Held as an in-memory Arrow table (`data`, reader workers) or written as a
-    CSV file (`path`, the serial path): DuckDB's Python bridge for Arrow imports pandas
-    (~0.3 s), which `cardcheck validate` must not pay; a worker pays it once."""
+    """The rows after the header of one or more sheets of one kind of a file, as text columns:
+    _row (the Excel/CSV row number), _k (the sheet's ordinal in the file), _sheet, _skip (not a
+    data row), the canonical columns present, the extra columns x0, x1, … Held as an in-memory
+    Arrow table (`data`, reader workers) or written as a CSV file (`path`, the serial path):
+    DuckDB's Python bridge for Arrow imports pandas (~0.3 s), which `cardcheck validate` must
+    not pay; a worker pays it once. One chunk per kind and file (not per sheet): every chunk
+    costs one normalisation query (~80 ms of planning), so a workbook of many small sheets
+    costs what one sheet costs."""
     table: str
     rel: str
-    sheet: str
     date1904: bool
     columns: list[str] = field(default_factory=list)  # the canonical columns present
     extras: list[str] = field(default_factory=list)   # headers of the extra columns x0, x1, …
     path: str | None = None                           # CSV hand-off
     data: object = None                               # Arrow hand-off (pyarrow.Table)
-    report_index: int = 0                             # the FileReport of the sheet
+    sheets: dict[str, int] = field(default_factory=dict)   # sheet name -> index of its FileReport
 
 
-def make_chunk(target: Path, table: Table, rel: str, sheet: Sheet, date1904: bool,
-               columns: dict[str, int], extras: dict[str, int], start: int,
-               skips: dict[int, str], arrow: bool) -> Chunk:
-    """The sheet's rows from `start` on as text columns (skipped rows flagged, not removed:
-    DuckDB filters them; the transposition runs at C speed)."""
-    rows = sheet.rows[start:]
-    n = len(rows)
-    cols = list(zip_longest(*rows, fillvalue=""))   # transpose (C speed)
-    width = len(cols)
-    row_nos = range(start + 1, start + n + 1) if sheet.row_numbers is None else sheet.row_numbers[start:]
-    skip = [False] * n
-    for i in skips:
-        skip[i - start] = True
-    present = [c.name for c in table.columns if columns.get(c.name) is not None and columns[c.name] < width]
-    kept = [h for h, i in extras.items() if i < width]
-    texts = [text_column(cols[columns[c]]) for c in present] + [text_column(cols[extras[h]]) for h in kept]
+@dataclass
+class Piece:
+    """One recognised sheet's rows to load (or a batch of a streamed text file)."""
+    k: int                       # the sheet's ordinal in the file (_seq = base + k << 24 + row)
+    sheet: Sheet
+    columns: dict[str, int]
+    extras: dict[str, int]
+    start: int
+    skips: dict[int, str]
+    report_index: int
+
+
+def make_chunk(target: Path, table: Table, rel: str, pieces: list[Piece], date1904: bool,
+               arrow: bool) -> Chunk:
+    """The pieces' rows as text columns (skipped rows flagged, not removed: DuckDB filters
+    them; the transposition runs at C speed). Columns are the union of the pieces'."""
+    present = [c.name for c in table.columns if any(c.name in p.columns for p in pieces)]
+    kept: list[str] = []
+    for p in pieces:
+        kept += [h for h in p.extras if h not in kept]
     names = present + [f"x{k}" for k in range(len(kept))]
-    chunk = Chunk(table.name, rel, sheet.name, date1904, present, kept)
+    row_col, k_col, sheet_col, skip_col = [], [], [], []
+    texts: list[list[str]] = [[] for _ in names]
+    for p in pieces:
+        rows = p.sheet.rows[p.start:]
+        n = len(rows)
+        cols = list(zip_longest(*rows, fillvalue=""))   # transpose (C speed)
+        width = len(cols)
+        row_col += range(p.start + 1, p.start + n + 1) if p.sheet.row_numbers is None \
+            else p.sheet.row_numbers[p.start:]
+        k_col += [p.k] * n
+        sheet_col += [p.sheet.name] * n
+        skip = [False] * n
+        for i in p.skips:
+            skip[i - p.start] = True
+        skip_col += skip
+        blank = [""] * n
+        wanted = [p.columns.get(c) for c in present] + [p.extras.get(h) for h in kept]
+        for t, i in zip(texts, wanted):
+            t += text_column(cols[i]) if i is not None and i < width else blank
+    chunk = Chunk(table.name, rel, date1904, present, kept,
+                  sheets={p.sheet.name: p.report_index for p in pieces})
     if arrow:
         import pyarrow as pa
 
-        chunk.data = pa.table({"_row": pa.array(row_nos, pa.int64()), "_skip": pa.array(skip, pa.bool_()),
+        chunk.data = pa.table({"_row": pa.array(row_col, pa.int64()), "_k": pa.array(k_col, pa.int64()),
+                               "_sheet": pa.array(sheet_col, pa.string()), "_skip": pa.array(skip_col, pa.bool_()),
                                **{nm: pa.array(v, pa.string()) for nm, v in zip(names, texts)}})
         return chunk
     with open(target, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         try:
-            w.writerows(zip(row_nos, skip, *texts))
+            w.writerows(zip(row_col, k_col, sheet_col, skip_col, *texts))
         except csv.Error:       # a NUL character in a cell: not data, drop it
             f.seek(0)
             f.truncate()
             w.writerows([[v.replace("\x00", "") if isinstance(v, str) else v for v in r]
-                         for r in zip(row_nos, skip, *texts)])
+                         for r in zip(row_col, k_col, sheet_col, skip_col, *texts)])
     chunk.path = str(target)
     return chunk
 
@@ -159,6 +186,7 @@ class FileOutcome:
     rejected: list[tuple]                     # rows of sheets that were not loaded, undecodable lines
     rejected_files: list[str] = field(default_factory=list)   # parquet files of rejected rows (workers)
     undecodable: dict[int, int] = field(default_factory=dict)  # report index -> undecodable data lines
+    pieces: dict[str, list] = field(default_factory=dict)      # kind -> Pieces not yet in a chunk
 
 
 UNDECODABLE = "此行含有无法识别的字符（与文件其余部分的编码不一致），未载入"
@@ -247,6 +275,7 @@ def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0
             continue
         rep.problems.extend(sheet.notes)
         _add_sheet(out, rep, sheet, lay, rel, tmpdir, index, arrow)
+    _flush(out, rel, tmpdir, index, arrow, any(s.date1904 for s in sheets))
     return out
 
 
@@ -278,7 +307,8 @@ def _add_sheet(out: FileOutcome, rep: FileReport, sheet: Sheet, lay, rel: str, t
     t = TABLES[lay.kind] if lay.kind else None
     if bad:
         out.rejected.extend((rel, sheet.name, line, lay.kind, UNDECODABLE,
-                             json.dumps({"行内容": shown}, ensure_ascii=False)) for line, shown in bad)
+                             json.dumps({"行内容": shown}, ensure_ascii=False))
+                            for line, shown in bad[:_listed_bad(len(bad), rep.rows_read)])
     if lay.problem:
         rep.status = "rejected"
         if lay.problem not in rep.problems:
@@ -294,14 +324,20 @@ def _add_sheet(out: FileOutcome, rep: FileReport, sheet: Sheet, lay, rel: str, t
     rep.extra_columns = list(lay.extras)
     rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
     if lay.dropped_extras and not any("其他列" in p for p in rep.problems):
-        rep.problems.append(f"表头另有{lay.dropped_extras:,}个其他列，超过{MAX_EXTRAS}个的部分未读取")
+        rep.problems.append(f"表头中另有{lay.dropped_extras:,}个其他列未读取（最多保留{MAX_EXTRAS}个其他列）")
     ri = next(i for i, r in enumerate(out.reports) if r is rep)
     out.undecodable[ri] = out.undecodable.get(ri, 0) + len(bad)
     if len(sheet.rows) - start - len(skips) > 0:
+        out.pieces.setdefault(lay.kind, []).append(
+            Piece(ri, sheet, lay.columns, lay.extras, start, skips, ri))
+
+
+def _flush(out: FileOutcome, rel: str, tmpdir: str, index: int, arrow: bool, date1904: bool) -> None:
+    """The pending pieces as chunks, one per kind."""
+    for kind, pieces in out.pieces.items():
         target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):05d}.csv"
-        chunk = make_chunk(target, t, rel, sheet, sheet.date1904, lay.columns, lay.extras, start, skips, arrow)
-        chunk.report_index = ri
-        out.chunks.append(chunk)
+        out.chunks.append(make_chunk(target, TABLES[kind], rel, pieces, date1904, arrow))
+    out.pieces = {}
 
 
 STREAM_BATCH = 100_000
@@ -343,6 +379,7 @@ def _stream_batch(out, rep, lay, rows, numbers, rel, tmpdir, index, skipped_befo
     sheet = Sheet(name="", rows=rows, row_numbers=numbers)
     split_bad(sheet)
     _add_sheet(out, rep, sheet, lay, rel, tmpdir, index, False, start=0, skipped_before=skipped_before)
+    _flush(out, rel, tmpdir, index, False, False)
 
 
 @dataclass
@@ -352,11 +389,11 @@ class Typed:
     path: str
 
 
-def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
+def chunk_source(chunk: Chunk, file_index: int) -> str:
     """SQL over a Python-reader chunk: the data rows' raw text under canonical names (empty
     cells NULL, NUL characters removed: they are not data)."""
     table = TABLES[chunk.table]
-    base = (file_index << 32) + offset
+    base = file_index << 32
     present = set(chunk.columns) | {f"x{i}" for i in range(len(chunk.extras))}
 
     def text(name: str) -> str:
@@ -366,11 +403,12 @@ def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
     if chunk.data is not None:
         rel = "_arrow_chunk"            # registered by the caller
     else:
-        decl = ", ".join(["'_row': 'BIGINT'", "'_skip': 'BOOLEAN'"]
+        decl = ", ".join(["'_row': 'BIGINT'", "'_k': 'BIGINT'", "'_sheet': 'VARCHAR'", "'_skip': 'BOOLEAN'"]
                          + [f"'{n}': 'VARCHAR'" for n in [*chunk.columns, *xs]])
         rel = (f"read_csv({_lit(chunk.path)}, header = false, columns = {{{decl}}}, delim = ',', "
                f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
-    return (f"SELECT a._row + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
+    return (f"SELECT a._row + (a._k << 24) + {base} AS _seq, {_lit(chunk.rel)} AS _file, "
+            f"coalesce(a._sheet, '') AS _sheet, "
             f"CAST(a._row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
             + ", ".join(f'{text(n)} AS "{n}"' for n in table.names)
             + f", {_extra_sql([(h, text(x)) for h, x in zip(chunk.extras, xs)])} AS _extra "
@@ -386,20 +424,14 @@ def _native_source(chunk: NativeCsv) -> str:
 
 
 def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int, int, str] | None:
-    """A large text file parsed by DuckDB -> temp table _raw; (data rows read — undecodable
+    """A large text file parsed by DuckDB -> temp view _rawc; (data rows read — undecodable
     lines included —, rows skipped, undecodable lines, the SELECT of the data rows' raw text),
     or None when a row is wider than expected, or when records and physical lines differ (a
     quoted field spanning lines, a blank line, bare-CR line ends): the caller then falls back
-    to the Python reader, whose row numbers are physical line numbers. One copy of the file is
-    held (_raw); classification and the data rows are views over it."""
+    to the Python reader, whose row numbers are physical line numbers. Nothing the size of the
+    file is held: the counts are one streaming pass, the rows another (emit)."""
     table = TABLES[chunk.table]
     base = file_index << 32
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM {_native_source(chunk)}")
-    wide, records = con.execute(
-        f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*) FROM _raw").fetchall()[0]
-    if wide or chunk.skip + records != chunk.lines:
-        con.execute("DROP TABLE _raw")
-        return None
     trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
     first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
     hdr = [h if isinstance(h, str) else "" for h in chunk.header_cells]
@@ -412,18 +444,27 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int, int, 
     same = " AND ".join(
         [f"coalesce(trim(c{i}, {trim}), '') = {_lit(h.strip())}" for i, h in enumerate(hdr)]
         + [f"c{i} IS NULL" for i in range(len(hdr), chunk.width)])
-    con.execute(f"""
+    # a view, not a table: every pass streams the file (row_number() OVER () streams, and the
+    # reader is not parallel, so _i is the record's position); nothing the size of the file is held
+    view = f"""
         CREATE OR REPLACE TEMP VIEW _rawc AS
-        SELECT rowid AS _i, *,
+        SELECT row_number() OVER () - 1 AS _i, *,
                CASE WHEN {fast} THEN NULL
                     WHEN starts_with(c0, chr(1)) THEN 'bad'
                     WHEN {first} IS NULL THEN 'empty'
                     WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
                     WHEN {same} THEN 'header' END AS _skip
-        FROM _raw""")
-    read, skipped, bad = con.execute(
-        "SELECT count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IN ('empty', 'total', 'header')), "
+        FROM {_native_source(chunk)}"""
+    side = side_connection()
+    side.execute(view)
+    wide, records, read, skipped, bad = side.execute(
+        f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*), "
+        "count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IN ('empty', 'total', 'header')), "
         "count(*) FILTER (WHERE _skip = 'bad') FROM _rawc").fetchall()[0]
+    if wide or chunk.skip + records != chunk.lines:
+        side.execute("DROP VIEW _rawc")
+        return None
+    con.execute(view)
     sel = ", ".join(
         (f'c{chunk.columns[c]}' if c in chunk.columns else "CAST(NULL AS VARCHAR)") + f' AS "{c}"'
         for c in table.names)
@@ -434,11 +475,33 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int, int, 
     return read + bad, skipped, bad, source
 
 
-def _native_bad_rows(chunk: NativeCsv) -> str:
-    """SELECT of the undecodable lines of a native chunk, as rejected_rows."""
+_SIDE = None
+
+
+def side_connection():
+    """A small DuckDB of this process for the passes over a large text file that need no table
+    (counts, the >half rule): its own memory limit keeps DuckDB's reader from holding the
+    whole file (a reader that is not parallel keeps every buffer it read while it has room)."""
+    global _SIDE
+    if _SIDE is None:
+        import duckdb
+
+        _SIDE = duckdb.connect(config={"memory_limit": "192MB", "threads": 1})
+        N.install(_SIDE)
+    return _SIDE
+
+
+def _native_bad_rows(chunk: NativeCsv, limit: int) -> str:
+    """SELECT of the (first `limit`) undecodable lines of a native chunk, as rejected_rows."""
     return (f"SELECT {_lit(chunk.rel)}, '', CAST({chunk.skip} + _i + 1 AS INTEGER), {_lit(chunk.table)}, "
             f"{_lit(UNDECODABLE)}, CAST(json_object('行内容', substr(c0, 2)) AS VARCHAR) "
-            f"FROM _rawc WHERE _skip = 'bad' ORDER BY _i")
+            f"FROM _rawc WHERE _skip = 'bad' LIMIT {limit}")
+
+
+def _listed_bad(bad: int, read: int) -> int:
+    """Undecodable lines listed in rejected_rows: all of them, unless they alone make the sheet
+    not loaded (more than half): then the first MAX_LISTED_REJECTED (all are counted)."""
+    return bad if bad * 2 <= read else min(bad, MAX_LISTED_REJECTED)
 
 
 def norm_select(table: Table, source: str = "_chunk") -> str:
@@ -455,23 +518,24 @@ def norm_select(table: Table, source: str = "_chunk") -> str:
 
 @dataclass
 class Emitted:
-    """Normalised rows handed to the stager: the relation that holds them, and how to take
-    them back (a sheet that is not loaded)."""
+    """Normalised rows handed to the stager: the relation that holds them, the reports of their
+    sheets (sheet name -> report index), and how to take a sheet's rows back (drop(sheet))."""
     table: str
     relation: str
-    drop: object          # callable
+    sheets: dict[str, int]
+    drop: object          # callable(sheet name)
 
 
 def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None, tmpdir: str,
                   index: int, emit, reject) -> FileOutcome:
-    """Load and normalise every chunk of a file's outcome; emit(table, select_sql, lo, hi) takes
-    each normalised chunk (rows with lo <= _seq < hi) and returns an Emitted; reject(select_sql)
-    takes rejected rows. Updates the native csv reports; falls back to the Python reader when
-    DuckDB cannot number a large csv's records as its lines. Then judges every loaded sheet
-    (judge_sheet): more than half of its rows unusable, and it is not loaded."""
+    """Load and normalise every chunk of a file's outcome; emit(table, select_sql, lo, hi, sheets)
+    takes each normalised chunk (rows with lo <= _seq < hi) and returns an Emitted;
+    reject(select_sql) takes rejected rows. Updates the native csv reports; falls back to the
+    Python reader when DuckDB cannot number a large csv's records as its lines. Then judges
+    every loaded sheet (judge): more than half of its rows unusable, and it is not loaded."""
     pending = list(out.chunks)
-    offsets: dict[str, int] = {}
-    emitted: dict[int, list[Emitted]] = {}
+    emitted: list[Emitted] = []
+    base = index << 32
     while pending:
         chunk = pending.pop(0)
         if isinstance(chunk, NativeCsv):
@@ -489,24 +553,20 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
             rep.rows_read, rep.rows_skipped = read, rep.rows_skipped + skipped
             out.undecodable[chunk.report_index] = bad
             if bad:
-                reject(_native_bad_rows(chunk))
-            base = index << 32
-            emitted.setdefault(chunk.report_index, []).append(
-                emit(chunk.table, norm_select(TABLES[chunk.table], source), base, base + (1 << 32)))
+                reject(_native_bad_rows(chunk, _listed_bad(bad, read)))
+            if not prejudge(side_connection(), out, chunk.report_index, TABLES[chunk.table], source, reject):
+                emitted.append(emit(chunk.table, norm_select(TABLES[chunk.table], source), base,
+                                    base + (1 << 32), {"": chunk.report_index}))
             con.execute("DROP VIEW _rawc")
-            con.execute("DROP TABLE _raw")
+            side_connection().execute("DROP VIEW _rawc")
             if chunk.path != chunk.source:
                 os.unlink(chunk.path)
         else:           # normalised straight from the chunk (no staging table)
-            offset = offsets.setdefault(chunk.sheet, len(offsets) << 24)   # one range per sheet
             if chunk.data is not None:
                 con.register("_arrow_chunk", chunk.data)
-            base = (index << 32) + offset
-            span = (1 << 32) if chunk.sheet == "" else (1 << 24)    # a text file: rows are its lines
             try:
-                emitted.setdefault(chunk.report_index, []).append(emit(
-                    chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index, offset)})"),
-                    base, base + span))
+                emitted.append(emit(chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index)})"),
+                                    base, base + (1 << 32), chunk.sheets))
             finally:
                 if chunk.data is not None:
                     con.unregister("_arrow_chunk")
@@ -514,51 +574,121 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
                 else:
                     os.unlink(chunk.path)
     out.chunks = []
-    for ri, parts in emitted.items():
-        judge_sheet(con, out, ri, parts, reject)
+    for table in {e.table for e in emitted}:
+        judge(con, out, [e for e in emitted if e.table == table], reject)
+    staged = {ri for e in emitted for ri in e.sheets.values()}
+    for ri, rep in enumerate(out.reports):       # sheets whose every data row was undecodable
+        if ri not in staged and rep.status == "loaded" and rep.kind and out.undecodable.get(ri):
+            table = TABLES[rep.kind]
+            failing = [c for c in table.columns if N.raw_present_typed_null(c, "r", "t")]
+            reason = _verdict(table, rep, ("", 0, 0, *[0] * len(failing)), failing, out.undecodable[ri])
+            if reason:
+                _refuse(table, rep, reason, None, "", out.undecodable[ri], reject)
     return out
 
 
-def judge_sheet(con, out: FileOutcome, ri: int, parts: list[Emitted], reject) -> None:
-    """A sheet is not loaded when more than half of its data rows cannot be decoded, cannot be
-    attributed (no key), or — in a sheet of at least HALF_RULE_MIN_ROWS data rows — hold a
-    value that does not parse (SCH-02). Then every row of it counts as rejected with one
-    sentence naming the count and the commonest cause; its rows leave no canonical row and
-    no schema finding (they are taken back from the stager)."""
-    rep = out.reports[ri]
-    if rep.status != "loaded" or not rep.rows_read or not parts:
-        return
-    table = TABLES[parts[0].table]
-    parts = list({p.relation: p for p in parts}.values())     # chunks of one sheet may share a range
-    rel = " UNION ALL ".join(f"SELECT * FROM {p.relation}" for p in parts)
-    fails = [(c, N.raw_present_typed_null(c, f'n."raw:{c.name}"', f'n."{c.name}"')) for c in table.columns]
-    fails = [(c, f) for c, f in fails if f]
+def _stats_sql(table: Table, rel: str) -> tuple[str, list]:
+    """Per sheet of the normalised rows `rel`: rows that cannot be attributed, rows (otherwise
+    attributable) with a value that does not parse, and per typed column its parse failures."""
+    # SCH-02's condition (N.raw_present_typed_null), the cleaning only where the value is NULL
+    fails = [(c, f'CASE WHEN n."{c.name}" IS NULL AND n."raw:{c.name}" IS NOT NULL '
+                 f'THEN cc_text(n."raw:{c.name}") IS NOT NULL ELSE false END')
+             for c in table.columns if N.raw_present_typed_null(c, "r", "t")]
     unattr = " AND ".join(f'n."{k}" IS NULL' for k in table.keys)
     anyfail = " OR ".join(f"({f})" for _, f in fails) or "false"
     cols = "".join(f", count(*) FILTER (WHERE {f})" for _, f in fails)
-    row = con.execute(f"SELECT count(*) FILTER (WHERE {unattr}), "
-                      f"count(*) FILTER (WHERE NOT ({unattr}) AND ({anyfail})){cols} FROM ({rel}) n").fetchall()[0]
-    n_unattr, n_unparse, per_col = row[0], row[1], row[2:]
-    n_bad = out.undecodable.get(ri, 0)
+    return (f"SELECT n._sheet, count(*) FILTER (WHERE {unattr}), "
+            f"count(*) FILTER (WHERE NOT ({unattr}) AND ({anyfail})){cols} "
+            f"FROM ({rel}) n GROUP BY n._sheet"), [c for c, _ in fails]
+
+
+def _verdict(table: Table, rep: FileReport, stats: tuple, failing: list, n_bad: int) -> str | None:
+    """The sentence of a sheet that is not loaded by the >half rule, or None."""
+    n_unattr, n_unparse, per_col = stats[1], stats[2], stats[3:]
     total = rep.rows_read
     bad = n_bad + n_unattr + (n_unparse if total >= HALF_RULE_MIN_ROWS else 0)
     if bad * 2 <= total:
-        return
+        return None
     causes = [(n_bad, "是含有无法识别的字符（文件编码错误）"),
               (n_unattr, f"是缺少{KEY_LABEL.get(table.name, table.col(table.keys[0]).header)}")]
     if total >= HALF_RULE_MIN_ROWS:
-        causes += [(k, f"在“{rep.columns.get(c.name) or c.header}”列") for (c, _), k in zip(fails, per_col)]
+        causes += [(k, f"在“{rep.columns.get(c.name) or c.header}”列") for c, k in zip(failing, per_col)]
     cause = max(causes, key=lambda x: x[0])[1]
-    reason = f"超过一半的行无法识别（{total:,}行中有{bad:,}行），最常见的问题{cause}：文件未载入"
+    return f"超过一半的行无法识别（{total:,}行中有{bad:,}行），最常见的问题{cause}：文件未载入"
+
+
+def _refuse(table: Table, rep: FileReport, reason: str, rel, sheet: str, n_bad: int, reject) -> None:
+    """Mark a sheet not loaded; list its first rows (`rel`: normalised rows, or a function of a
+    row count giving the first normalised rows) in rejected_rows."""
     rep.status = "rejected"
     rep.problems.append(reason)
-    rep.rows_rejected, rep.rows_loaded = total, 0
+    rep.rows_rejected, rep.rows_loaded = rep.rows_read, 0
     room = max(0, MAX_LISTED_REJECTED - min(n_bad, MAX_LISTED_REJECTED))
-    if room:
+    if room and rel is not None:
+        src = rel(room) if callable(rel) else rel
         reject(f"SELECT n._file, n._sheet, n._row, '{table.name}', {_lit(reason)}, {_raw_json(table)} "
-               f"FROM ({rel}) n ORDER BY n._seq LIMIT {room}")
+               f"FROM ({src}) n WHERE n._sheet = {_lit(sheet)} ORDER BY n._seq LIMIT {room}")
+
+
+def judge(con, out: FileOutcome, parts: list[Emitted], reject) -> None:
+    """The >half rule, for the sheets of one kind of a file (one query, grouped by sheet).
+
+    A sheet is not loaded when more than half of its data rows cannot be decoded, cannot be
+    attributed (no key), or — in a sheet of at least HALF_RULE_MIN_ROWS data rows — hold a
+    value that does not parse (SCH-02). Then every row of it counts as rejected with one
+    sentence naming the count and the commonest cause (rejected_rows lists the first
+    MAX_LISTED_REJECTED); its rows leave no canonical row and no schema finding (they are
+    taken back from the stager)."""
+    sheets: dict[str, int] = {}
     for p in parts:
-        p.drop()
+        sheets.update(p.sheets)
+    if not any(out.reports[ri].status == "loaded" and out.reports[ri].rows_read for ri in sheets.values()):
+        return
+    table = TABLES[parts[0].table]
+    unique = list({p.relation: p for p in parts}.values())     # chunks of a file may share a range
+    rel = " UNION ALL ".join(f"SELECT * FROM {p.relation}" for p in unique)
+    sql, failing = _stats_sql(table, rel)
+    stats = {row[0]: row for row in con.execute(sql).fetchall()}
+    for sheet, ri in sheets.items():
+        if out.reports[ri].status != "loaded" or not out.reports[ri].rows_read:
+            continue
+        row = stats.get(sheet) or (sheet, 0, 0, *[0] * len(failing))     # every row undecodable
+        rep, n_bad = out.reports[ri], out.undecodable.get(ri, 0)
+        reason = _verdict(table, rep, row, failing, n_bad)
+        if reason:
+            _refuse(table, rep, reason, rel, row[0], n_bad, reject)
+            for p in unique:
+                if row[0] in p.sheets:
+                    p.drop(row[0])
+
+
+PREJUDGE_SAMPLE = 2_000
+
+
+def prejudge(con, out: FileOutcome, ri: int, table: Table, source: str, reject) -> bool:
+    """The >half rule on a large text file before its rows are staged (so that a file of junk
+    is never held twice): a sample of its first rows first; only when more than 40% of them
+    are unusable, the whole file, streaming (an aggregate, nothing materialised). True when the
+    file is not loaded (then it has been refused)."""
+    rep = out.reports[ri]
+    n_bad = out.undecodable.get(ri, 0)
+    if rep.rows_read < 2 * PREJUDGE_SAMPLE:
+        return False
+    if n_bad * 2 <= rep.rows_read:      # else undecodable lines alone decide: no sample needed
+        sql, failing = _stats_sql(table, norm_select(table, f"(SELECT * FROM {source} LIMIT {PREJUDGE_SAMPLE})"))
+        rows = con.execute(sql).fetchall()
+        sample = rows[0] if rows else (None, 0, 0)
+        if (sample[1] + sample[2]) / PREJUDGE_SAMPLE + n_bad / rep.rows_read <= 0.4:
+            return False
+    sql, failing = _stats_sql(table, norm_select(table, source))
+    rows = con.execute(sql).fetchall()
+    if not rows:
+        return False
+    reason = _verdict(table, rep, rows[0], failing, n_bad)
+    if reason:
+        _refuse(table, rep, reason, lambda k: norm_select(table, f"(SELECT * FROM {source} LIMIT {k})"),
+                rows[0][0], n_bad, reject)
+    return reason is not None
 
 
 _WORKER_CON = None
@@ -581,16 +711,18 @@ def _worker(args) -> FileOutcome:
     out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True)
     typed: list[Typed] = []
 
-    def emit(table: str, select: str, lo: int, hi: int) -> Emitted:
+    def emit(table: str, select: str, lo: int, hi: int, sheets: dict[str, int]) -> Emitted:
         target = Path(tmpdir) / f"{index:06d}_{len(typed):05d}.parquet"
         con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
         t = Typed(table, str(target))
         typed.append(t)
 
-        def drop():
-            typed.remove(t)
-            os.unlink(t.path)
-        return Emitted(table, f"read_parquet({_lit(str(target))})", drop)
+        def drop(sheet: str) -> None:       # rewrite the chunk without that sheet's rows
+            kept = t.path + ".kept"
+            con.execute(f"COPY (SELECT * FROM read_parquet({_lit(t.path)}) WHERE _sheet <> {_lit(sheet)}) "
+                        f"TO {_lit(kept)} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
+            os.replace(kept, t.path)
+        return Emitted(table, f"read_parquet({_lit(str(target))})", sheets, drop)
 
     def reject(select: str) -> None:
         target = Path(tmpdir) / f"{index:06d}_rej{len(out.rejected_files):03d}.parquet"
@@ -618,7 +750,7 @@ class Stager:
         self.tables: set[str] = set()
         self.parquet: dict[str, list[str]] = {}
 
-    def add_select(self, table: str, select: str, lo: int, hi: int) -> Emitted:
+    def add_select(self, table: str, select: str, lo: int, hi: int, sheets: dict[str, int]) -> Emitted:
         self.kinds.add(table)
         name = f'"_norm_{table}"'
         if table not in self.tables:
@@ -627,8 +759,9 @@ class Stager:
         else:
             self.con.execute(f'INSERT INTO {name} {select}')
         where = f"_seq >= {lo} AND _seq < {hi}"
-        return Emitted(table, f"(SELECT * FROM {name} WHERE {where})",
-                       lambda: self.con.execute(f"DELETE FROM {name} WHERE {where}").fetchall())
+        return Emitted(table, f"(SELECT * FROM {name} WHERE {where})", sheets,
+                       lambda sheet: self.con.execute(
+                           f"DELETE FROM {name} WHERE {where} AND _sheet = {_lit(sheet)}").fetchall())
 
     def add_typed(self, chunk: Typed) -> None:
         self.kinds.add(chunk.table)

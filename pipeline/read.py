@@ -54,7 +54,7 @@ MAX_SHEET_ROWS = 2_000_000
 MAX_SHEETS = 200                          # sheets per workbook (checks/params.py may pass another)
 MAX_DENSE_CELLS = 20_000_000              # a sheet's extent (rows × columns) read as a dense grid
 MAX_DENSE_COLUMNS = 702                   # … and its width (ZZ); wider sheets: the streaming reader
-MAX_COLUMNS = 1024                        # columns kept by the streaming reader
+MAX_COLUMNS = 512                         # columns the streaming reader looks at (and keeps)
 SCAN_ROWS = 40                            # the first rows, where the header is looked for
 BAD_LINE = "\x01"                         # marks an undecodable line in decoded text
 
@@ -340,14 +340,15 @@ def _greater(s: str, lo: str, hi: str) -> str:
     return "|".join(alts) or "(?!)"
 
 
-def _violation(prefix: bytes, letters: str, row: str) -> re.Pattern:
+def _violation(prefix: bytes, letters: str, row: str, exact_rows: bool) -> re.Pattern:
     """A cell tag without a leading r attribute, or whose reference lies right of column
-    `letters` or below row `row`."""
+    `letters`, or below row `row` (exact_rows) or beyond its number of digits."""
     L, D = len(letters), len(row)
     p = re.escape(prefix.decode("ascii"))
-    ref = (f"[A-Z]{{{L + 1}}}|(?:{_greater(letters, 'A', 'Z')})[0-9]"
-           f"|[A-Z]{{1,{L}}}(?:[0-9]{{{D + 1}}}|(?:{_greater(row, '0', '9')})\")")
-    return re.compile(f"<{p}c(?:>|/>|\\s(?!r=\")|\\sr=\"(?:{ref}))".encode())
+    ref = f"[A-Z]{{{L + 1}}}|(?:{_greater(letters, 'A', 'Z')})[0-9]|[A-Z]{{1,{L}}}[0-9]{{{D + 1}}}"
+    if exact_rows:
+        ref += f"|[A-Z]{{1,{L}}}(?:{_greater(row, '0', '9')})\""
+    return re.compile(f'<{p}c(?:(?! r=")[\\s>/]| r="(?:{ref}))'.encode())
 
 
 def sheet_is_dense_safe(z: zipfile.ZipFile, part: str) -> bool:
@@ -376,7 +377,9 @@ def sheet_is_dense_safe(z: zipfile.ZipFile, part: str) -> bool:
             cols, rows = _col_index(letters.encode()) + 1, int(row)
             if cols > MAX_DENSE_COLUMNS or cols * rows > MAX_DENSE_CELLS:
                 return False
-            pattern = _violation(m_pref.group(1) or b"", letters, row)
+            # rows are checked by their number of digits when that bound is small enough (cheaper)
+            exact_rows = cols * (10 ** len(row) - 1) > MAX_DENSE_CELLS
+            pattern = _violation(m_pref.group(1) or b"", letters, row, exact_rows)
             buf = head
             while True:
                 if pattern.search(buf):
@@ -450,8 +453,16 @@ def _shared_strings(z: zipfile.ZipFile) -> list[str]:
 def _cell_value(attrs: bytes, body: bytes | None, sst: list[str]):
     if not body:
         return None
-    mt = _TYPE.search(attrs)
-    t = mt.group(1) if mt else b"n"
+    if b"t=" not in attrs:                      # a number (the common case)
+        if body[:3] == b"<v>" and body[-4:] == b"</v>":
+            try:
+                return float(body[3:-4])
+            except ValueError:
+                return _xml_text(body[3:-4])
+        t = b"n"
+    else:
+        mt = _TYPE.search(attrs)
+        t = mt.group(1) if mt else b"n"
     if t == b"inlineStr":
         return "".join(_xml_text(x.group(1) or b"") for x in _T.finditer(body))
     mv = _V.search(body)
@@ -473,69 +484,102 @@ def _cell_value(attrs: bytes, body: bytes | None, sst: list[str]):
         return _xml_text(v)
 
 
+_COLS: dict[bytes, int] = {}
+
+
+def _col(letters: bytes) -> int:
+    c = _COLS.get(letters)
+    if c is None:
+        c = _COLS[letters] = _col_index(letters)
+    return c
+
+
+def _beyond(prefix: bytes, last_col: int) -> re.Pattern:
+    """A cell whose column lies right of `last_col` (0-based)."""
+    letters = _letters(last_col)
+    p = re.escape(prefix.decode("ascii"))
+    return re.compile(f'<{p}c r="(?:[A-Z]{{{len(letters) + 1}}}|(?:{_greater(letters, "A", "Z")})[0-9])'.encode())
+
+
+def _letters(c: int) -> str:
+    s = ""
+    c += 1
+    while c:
+        c, r = divmod(c - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
 def stream_sheet(z: zipfile.ZipFile, part: str, name: str, sst: list[str], date1904: bool,
                  max_rows: int = MAX_SHEET_ROWS) -> Sheet:
-    """A sheet read without a dense grid: every cell of the first SCAN_ROWS rows, then only the
-    columns that carry something there (at most MAX_COLUMNS, renumbered left to right), and
-    rows up to max_rows. Work is linear in the sheet's XML; memory in the cells kept."""
-    m = re.search
-    prefix = b""
+    """A sheet read without a dense grid: the first MAX_COLUMNS columns of the first SCAN_ROWS
+    rows, then only the columns that carry something there (renumbered left to right), and
+    rows up to max_rows. In each row, cells right of the last wanted column are skipped with
+    one search (cells come left to right). Work is linear in the sheet's XML and in the cells
+    kept; memory in the cells kept."""
     head: dict[int, dict[int, object]] = {}
     body: dict[int, list] = {}
     keep: dict[int, int] | None = None
     merges: list = []
-    cut = False
-    row_no, col = 0, -1
-    token = None
+    cut = wide = False
+    row_no = 0
+    rows_re = cells_re = head_cut = body_cut = None
+    prefix = b""
     for piece in _stream_parts(z, part, re.compile(rb"</(?:\w+:)?row>|<(?:\w+:)?sheetData\s*/>")):
-        if token is None:
+        if rows_re is None:
             mp = _PREFIX.search(piece)
             prefix = (mp.group(1) or b"") if mp else b""
             p = re.escape(prefix)
-            token = re.compile(rb"<" + p + rb"row\b([^>]*?)/?>|<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</"
-                               + p + rb"c>)", re.S)
-        if b"<" + prefix + b"mergeCell" in piece:
+            rows_re = re.compile(rb"<" + p + rb"row\b([^>]*?)(?:/>|>(.*?)</" + p + rb"row>)", re.S)
+            cells_re = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+            head_cut = _beyond(prefix, MAX_COLUMNS - 1)
+        if b"mergeCell" in piece:
             merges.extend(_MERGE.findall(piece))
-        for t in token.finditer(piece):
-            rattrs = t.group(1)
-            if rattrs is not None:
-                mr = _ROWR.search(rattrs)
-                row_no = int(mr.group(1)) if mr else row_no + 1
-                col = -1
+        for rm in rows_re.finditer(piece):
+            mr = _ROWR.search(rm.group(1))
+            row_no = int(mr.group(1)) if mr else row_no + 1
+            if rm.group(2) is None:
                 continue
-            attrs, content = t.group(2), t.group(3)
-            mref = _REF.search(attrs)
-            if mref:
-                col = _col_index(mref.group(1))
-                r = int(mref.group(2))
-            else:
-                col += 1
-                r = row_no
-            if r > max_rows:
+            if row_no > max_rows:
                 cut = True
                 continue
-            if r <= SCAN_ROWS and keep is None:
-                if col < 16384:
-                    v = _cell_value(attrs, content, sst)
-                    if v is not None and v != "":
-                        head.setdefault(r, {})[col] = v
+            in_head = keep is None and row_no <= SCAN_ROWS
+            if not in_head and keep is None:
+                keep, body_cut = _keep(head, prefix)
+            if not in_head and not keep:
                 continue
-            if keep is None:
-                used = sorted({c for cells in head.values() for c in cells})[:MAX_COLUMNS]
-                keep = {c: i for i, c in enumerate(used)}
-            k = keep.get(col)
-            if k is None:
-                continue
-            v = _cell_value(attrs, content, sst)
-            if v is None or v == "":
-                continue
-            row = body.get(r)
-            if row is None:
-                row = body[r] = [None] * len(keep)
-            row[k] = v
+            start, end = rm.start(2), rm.end(2)
+            stop = (head_cut if in_head else body_cut).search(piece, start, end)
+            if stop and in_head:
+                wide = True
+            col = -1
+            for cm in cells_re.finditer(piece, start, stop.start() if stop else end):
+                attrs, content = cm.group(1), cm.group(2)
+                mref = _REF.search(attrs)
+                if mref:
+                    col, r = _col(mref.group(1)), int(mref.group(2))
+                else:
+                    col, r = col + 1, row_no
+                if not content or r > max_rows:
+                    continue
+                if in_head:
+                    if col < MAX_COLUMNS:
+                        v = _cell_value(attrs, content, sst)
+                        if v is not None and v != "":
+                            head.setdefault(r, {})[col] = v
+                    continue
+                k = keep.get(col)
+                if k is None:
+                    continue
+                v = _cell_value(attrs, content, sst)
+                if v is None or v == "":
+                    continue
+                row = body.get(r)
+                if row is None:
+                    row = body[r] = [None] * len(keep)
+                row[k] = v
     if keep is None:
-        used = sorted({c for cells in head.values() for c in cells})[:MAX_COLUMNS]
-        keep = {c: i for i, c in enumerate(used)}
+        keep, _ = _keep(head, prefix)
     width = len(keep)
     for r, cells in head.items():
         row = body[r] = [None] * width
@@ -550,7 +594,7 @@ def stream_sheet(z: zipfile.ZipFile, part: str, name: str, sst: list[str], date1
             row.pop()
     merged = []
     for c0, r0, c1, r1 in merges[:10_000]:
-        r0, r1, a, b = int(r0) - 1, int(r1) - 1, _col_index(c0), _col_index(c1)
+        r0, r1, a, b = int(r0) - 1, int(r1) - 1, _col(c0), _col(c1)
         if r0 >= SCAN_ROWS:
             continue
         inside = [keep[c] for c in keep if a <= c <= b]
@@ -559,7 +603,17 @@ def stream_sheet(z: zipfile.ZipFile, part: str, name: str, sst: list[str], date1
     sh = Sheet(name=name, rows=rows, merged=merged, date1904=date1904)
     if cut:
         sh.notes.append(f"工作表超过{_n(max_rows)}行，其后的行未读取")
+    if wide:
+        sh.notes.append(f"工作表超过{_n(MAX_COLUMNS)}列，其后的列未读取")
     return sh
+
+
+def _keep(head: dict[int, dict[int, object]], prefix: bytes) -> tuple[dict[int, int], re.Pattern | None]:
+    """The columns that carry something in the head rows (renumbered), and the search that
+    finds the first cell right of them."""
+    used = sorted({c for cells in head.values() for c in cells})[:MAX_COLUMNS]
+    keep = {c: i for i, c in enumerate(used)}
+    return keep, (_beyond(prefix, used[-1]) if used else None)
 
 
 # --- xlsx / xls through python-calamine ---------------------------------------------------
@@ -769,6 +823,15 @@ def _decodes(b: bytes, enc: str) -> bool:
         return False
 
 
+HEAD_LINES = 30      # the lines that hold the header: their encoding decides first
+
+
+def _choose(fails: dict[str, tuple[int, int]]) -> str:
+    """The encoding in which the head lines, then the most lines, decode (UTF-8 on a tie); GB18030
+    decodes almost any bytes, so a header that is UTF-8 keeps the file UTF-8."""
+    return min(fails, key=lambda e: (fails[e][0], fails[e][0] + fails[e][1], e != "utf-8"))
+
+
 def decode_text(data: bytes) -> tuple[str, str, int]:
     """(text, encoding, undecodable lines). UTF-16 with a BOM; UTF-8 (with or without BOM), else
     GB18030 (a superset of GBK); a file that is neither throughout is decoded line by line in the
@@ -798,8 +861,8 @@ def decode_text(data: bytes) -> tuple[str, str, int]:
     lines = body.split(b"\n")
     enc = "utf-8"
     if not bom:
-        fails = {e: sum(not _decodes(line, e) for line in lines) for e in ("utf-8", "gb18030")}
-        enc = min(fails, key=lambda e: (fails[e], e != "utf-8"))
+        enc = _choose({e: (sum(not _decodes(x, e) for x in lines[:HEAD_LINES]),
+                           sum(not _decodes(x, e) for x in lines[HEAD_LINES:])) for e in ("utf-8", "gb18030")})
     out, bad = [], 0
     for line in lines:
         try:
@@ -1094,12 +1157,17 @@ def transcode(path: Path, target: Path) -> tuple[str, int]:
     bom = head == BOM8
     enc = "utf-8"
     if not bom:
-        fails = {"utf-8": 0, "gb18030": 0}
+        fails = {"utf-8": [0, 0], "gb18030": [0, 0]}
         with open(path, "rb") as src:
-            for block in _line_blocks(src):
+            for k, block in enumerate(_line_blocks(src)):
                 for e in fails:
-                    fails[e] += _bad_lines_in(block, e)
-        enc = min(fails, key=lambda e: (fails[e], e != "utf-8"))
+                    if k == 0:
+                        lines = block.split(b"\n")
+                        fails[e][0] += sum(not _decodes(x, e) for x in lines[:HEAD_LINES])
+                        fails[e][1] += _bad_lines_in(b"\n".join(lines[HEAD_LINES:]), e)
+                    else:
+                        fails[e][1] += _bad_lines_in(block, e)
+        enc = _choose(fails)
     with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
         if bom:
             src.read(3)
