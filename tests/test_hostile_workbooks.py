@@ -89,12 +89,15 @@ def test_wide_sheet_reads_only_the_header_columns(tmp_path):
     assert len(r.extra_columns) == L.MAX_EXTRAS
 
 
-def test_duplicate_header_names_are_numbered_in_linear_time():
+def test_extra_columns_capped_and_duplicate_names_numbered():
+    """A header of thousands of equal names: at most MAX_EXTRAS extra columns are kept (the names
+    numbered once each, not by searching), the others counted."""
     from pipeline.read import Sheet
-    from pipeline.recognise import recognise
+    from pipeline.recognise import MAX_EXTRAS, recognise
 
-    lay = recognise(Sheet("s", [HDR + ["备注"] * 200]))
-    assert lay.kind == "members" and len(lay.extras) == 200 and "备注" + "_" * 199 in lay.extras
+    lay = recognise(Sheet("s", [HDR + ["备注"] * 2000]))
+    assert lay.kind == "members" and len(lay.extras) == MAX_EXTRAS and lay.dropped_extras == 2000 - MAX_EXTRAS
+    assert "备注" + "_" * (MAX_EXTRAS - 1) in lay.extras
 
 
 def test_too_many_sheets_refused_before_any_sheet_is_parsed(tmp_path, monkeypatch):
