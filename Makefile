@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench bench-province check-workbooks check-report clean venv
+.PHONY: demo test bench bench-province check-workbooks check-report check-hostile clean venv
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ check-report: $(STAMP)
 	@test -f reports/2026-10/summary.html || $(MAKE) demo
 	bash bench/check_report.sh reports/2026-10/summary.html reports/2026-10/summary.png
 	@echo "screenshot: reports/2026-10/summary.png"
+
+## check-hostile: the hostile files of issue K at full size through validate and run (time, peak memory of the process tree)
+check-hostile: $(STAMP)
+	$(BIN)/python -m bench.check_hostile
 
 clean:
 	rm -rf $(VENV) reports/* data/clean/* data/raw/demo bench/out .pytest_cache

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
-from pipeline.read import (DATA_SUFFIXES, EMPTY_FILE, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head,
+from pipeline.read import (DATA_SUFFIXES, EMPTY_FILE, MAX_SHEETS, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head,
                            not_spreadsheet, read_any, row_text, skip_reason, sniff, split_bad, text_column,
                            text_facts)
 from pipeline.recognise import MAX_EXTRAS, SKIP_PREFIXES, recognise, skip_rows
@@ -204,7 +204,7 @@ def _unreadable(rel: str, digest: str, why: str) -> FileOutcome:
 
 
 def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0,
-             native: bool = True, arrow: bool = False) -> FileOutcome:
+             native: bool = True, arrow: bool = False, max_sheets: int | None = None) -> FileOutcome:
     why = skip_reason(path)
     if why:
         return FileOutcome([FileReport(rel, status="skipped", problems=[why])], [], [])
@@ -246,7 +246,7 @@ def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0
         except ReadError as exc:
             return _unreadable(rel, digest, str(exc))
     try:
-        sheets = read_any(path)
+        sheets = read_any(path, max_sheets=max_sheets or MAX_SHEETS)
     except ReadError as exc:
         return _unreadable(rel, digest, str(exc))
     out = FileOutcome([], [], [])
@@ -700,7 +700,7 @@ def _worker(args) -> FileOutcome:
     global _WORKER_CON
     import duckdb
 
-    path, rel, kind, tmpdir, index = args
+    path, rel, kind, tmpdir, index, max_sheets = args
     if _WORKER_CON is None:
         # bounded memory per worker: beyond the limit DuckDB spills to the ingest's temp folder
         _WORKER_CON = duckdb.connect(config={
@@ -708,7 +708,7 @@ def _worker(args) -> FileOutcome:
             "memory_limit": os.environ.get("CARDCHECK_WORKER_MEMORY_LIMIT", "1GB")})
         N.install(_WORKER_CON)
     con = _WORKER_CON
-    out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True)
+    out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True, max_sheets=max_sheets)
     typed: list[Typed] = []
 
     def emit(table: str, select: str, lo: int, hi: int, sheets: dict[str, int]) -> Emitted:
@@ -735,6 +735,7 @@ def _worker(args) -> FileOutcome:
 
 
 PARALLEL_MIN_BYTES = 8 * 1024**2      # below this, a worker pool's start-up costs more than it saves
+PARALLEL_SECOND_FILE_BYTES = 512 * 1024   # … and unless a second file has this much to read
 
 
 class Stager:
@@ -938,12 +939,13 @@ def finalize_kind(con, table: Table, source: str | None = None) -> None:
         con.execute(f'DROP TABLE "_norm_{t}"')
 
 
-def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool):
+def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool,
+              max_sheets: int | None = None):
     """(index, rel, FileOutcome) for every file, in file order; in a 2-process pool for big drops."""
     rels = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in files]
     if not parallel:
         for i, (p, rel) in enumerate(zip(files, rels)):
-            yield i, rel, read_one(p, rel, kind, tmpdir, i)
+            yield i, rel, read_one(p, rel, kind, tmpdir, i, max_sheets=max_sheets)
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -952,27 +954,34 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
     # workers read and normalise; the main process only loads their parquet and dedupes
     workers = max(1, min(len(files), int(os.environ.get("CARDCHECK_READERS", os.cpu_count() or 1)), 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        args = [(str(p), rel, kind, tmpdir, i) for i, (p, rel) in enumerate(zip(files, rels))]
+        args = [(str(p), rel, kind, tmpdir, i, max_sheets) for i, (p, rel) in enumerate(zip(files, rels))]
         for i, out in enumerate(pool.map(_worker, args)):
             yield i, rels[i], out
 
 
 def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
-           progress=None, parallel: bool | None = None) -> list[FileReport]:
-    """Read, recognise, stage and load every file; return one report per (file, sheet)."""
+           progress=None, parallel: bool | None = None,
+           max_sheets: int | None = None) -> list[FileReport]:
+    """Read, recognise, stage and load every file; return one report per (file, sheet).
+
+    `max_sheets`: sheets a workbook may have (default pipeline.read.MAX_SHEETS); a workbook
+    with more is refused before any sheet is read."""
     ensure_tables(con)
     con.execute(REJECTED_DDL)
     N.install(con)
     stager = Stager(con)
     reports: list[FileReport] = []
     if parallel is None:
-        parallel = len(files) > 1 and (os.cpu_count() or 1) > 1 and \
-            sum(p.stat().st_size for p in files if p.is_file()) >= PARALLEL_MIN_BYTES
+        # a pool pays when at least two files have real work (one huge file beside small ones
+        # gains nothing, and each worker holds its own interpreter and DuckDB)
+        sizes = sorted((p.stat().st_size for p in files if p.is_file()), reverse=True)
+        parallel = len(sizes) > 1 and (os.cpu_count() or 1) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES \
+            and sizes[1] >= PARALLEL_SECOND_FILE_BYTES
     with tempfile.TemporaryDirectory(prefix="cardcheck-") as tmp:
         def reject(select: str) -> None:
             con.execute(f"INSERT INTO rejected_rows {select}")
 
-        for i, rel, out in _outcomes(files, root, kind, tmp, parallel):
+        for i, rel, out in _outcomes(files, root, kind, tmp, parallel, max_sheets):
             reported = list(out.reports)
             reports.extend(reported)
             if out.rejected:

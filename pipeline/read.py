@@ -232,10 +232,13 @@ def data_files(drop: Path) -> Iterator[Path]:
 
 def skip_reason(path: Path) -> str | None:
     """Why a file of a drop is listed but not read (not an error): an Office lock file, a hidden file."""
-    if path.name.startswith("~$"):
+    name = path.name
+    if name.startswith(("~$", ".~lock.")):
         return "Excel/WPS打开文件时留下的临时锁定文件，不是数据，已跳过"
-    if path.name.startswith("."):
+    if name.startswith("."):
         return "隐藏文件，不是数据，已跳过"
+    if name.lower() in ("thumbs.db", "desktop.ini"):
+        return "Windows系统文件，不是数据，已跳过"
     return None
 
 
@@ -410,8 +413,20 @@ def _xml_text(b: bytes) -> str:
     return html.unescape(s) if "&" in s else s
 
 
-def _stream_parts(z: zipfile.ZipFile, part: str, until: re.Pattern) -> Iterator[bytes]:
-    """The part's bytes in pieces that end just after a match of `until` (whole elements)."""
+def _close_end(buf: bytes, local: bytes) -> int:
+    """The end of the last closing tag </local> (any namespace prefix) in buf, or -1."""
+    i = len(buf)
+    while True:
+        i = buf.rfind(local + b">", 0, i)
+        if i < 0:
+            return -1
+        lt = buf.rfind(b"</", max(0, i - 24), i)
+        if lt >= 0 and re.fullmatch(rb"(?:\w+:)?", buf[lt + 2:i]):
+            return i + len(local) + 1
+
+
+def _stream_parts(z: zipfile.ZipFile, part: str, local: bytes) -> Iterator[bytes]:
+    """The part's bytes in pieces that end just after a closing tag </local> (whole elements)."""
     carry = b""
     try:
         with z.open(part) as f:
@@ -419,17 +434,15 @@ def _stream_parts(z: zipfile.ZipFile, part: str, until: re.Pattern) -> Iterator[
                 block = f.read(1 << 22)
                 if not block:
                     break
-                buf = carry + block
-                last = None
-                for last in until.finditer(buf, max(0, len(carry) - 16)):
-                    pass
-                if last is None:
+                buf = carry + block if carry else block
+                end = _close_end(buf, local)
+                if end < 0:
                     carry = buf
                     if len(carry) > MAX_CARRY:
                         raise ReadError("工作表结构异常（一行数据过长），疑似恶意文件，未读取")
                     continue
-                yield buf[:last.end()]
-                carry = buf[last.end():]
+                yield buf[:end]
+                carry = buf[end:]
             if carry:
                 yield carry
     except (zipfile.BadZipFile, OSError, EOFError, zlib_error()):
@@ -441,7 +454,7 @@ def _shared_strings(z: zipfile.ZipFile) -> list[str]:
     if name is None:
         return []
     out = []
-    for piece in _stream_parts(z, name, re.compile(rb"</(?:\w+:)?si>")):
+    for piece in _stream_parts(z, name, b"si"):
         for m in _SI.finditer(piece):
             body = m.group(1) or b""
             if b"<rPh" in body:
@@ -523,23 +536,40 @@ def stream_sheet(z: zipfile.ZipFile, part: str, name: str, sst: list[str], date1
     merges: list = []
     cut = wide = False
     row_no = 0
-    rows_re = cells_re = head_cut = body_cut = None
+    cells_re = head_cut = body_cut = None
+    open_tag = close_tag = b""
     prefix = b""
-    for piece in _stream_parts(z, part, re.compile(rb"</(?:\w+:)?row>|<(?:\w+:)?sheetData\s*/>")):
-        if rows_re is None:
+    for piece in _stream_parts(z, part, b"row"):
+        if cells_re is None:
             mp = _PREFIX.search(piece)
             prefix = (mp.group(1) or b"") if mp else b""
             p = re.escape(prefix)
-            rows_re = re.compile(rb"<" + p + rb"row\b([^>]*?)(?:/>|>(.*?)</" + p + rb"row>)", re.S)
             cells_re = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
             head_cut = _beyond(prefix, MAX_COLUMNS - 1)
+            open_tag, close_tag = b"<" + prefix + b"row", b"</" + prefix + b"row>"
         if b"mergeCell" in piece:
             merges.extend(_MERGE.findall(piece))
-        for rm in rows_re.finditer(piece):
-            mr = _ROWR.search(rm.group(1))
-            row_no = int(mr.group(1)) if mr else row_no + 1
-            if rm.group(2) is None:
+        pos = 0
+        while True:                   # rows found with bytes.find (a regular expression that
+            i = piece.find(open_tag, pos)     # looks for the end of a wide row is slow)
+            if i < 0:
+                break
+            j = i + len(open_tag)
+            if piece[j:j + 1] not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+                pos = j
                 continue
+            gt = piece.find(b">", j)
+            if gt < 0:
+                break
+            mr = _ROWR.search(piece, j, gt)
+            row_no = int(mr.group(1)) if mr else row_no + 1
+            if piece[gt - 1:gt] == b"/":          # <row …/>: no cells
+                pos = gt + 1
+                continue
+            close = piece.find(close_tag, gt)
+            if close < 0:
+                break
+            pos = close + len(close_tag)
             if row_no > max_rows:
                 cut = True
                 continue
@@ -548,7 +578,7 @@ def stream_sheet(z: zipfile.ZipFile, part: str, name: str, sst: list[str], date1
                 keep, body_cut = _keep(head, prefix)
             if not in_head and not keep:
                 continue
-            start, end = rm.start(2), rm.end(2)
+            start, end = gt + 1, close
             stop = (head_cut if in_head else body_cut).search(piece, start, end)
             if stop and in_head:
                 wide = True

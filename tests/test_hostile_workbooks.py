@@ -162,3 +162,11 @@ def test_validate_on_hostile_workbooks_one_line(tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "超过200个的上限" in proc.stdout and "疑似恶意文件" in proc.stdout
+
+
+def test_sheet_cap_is_a_parameter_of_ingest(tmp_path):
+    H.many_sheets(tmp_path / "s.xlsx", n=4, rows=1)
+    con = duckdb.connect()
+    reps = ingest(con, [tmp_path / "s.xlsx"], tmp_path, max_sheets=3)
+    assert [(r.status, r.problems) for r in reps] == \
+        [("unreadable", ["工作簿有4个工作表，超过3个的上限，未读取；请只保留数据表后重新上传"])]
