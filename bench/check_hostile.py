@@ -46,6 +46,7 @@ def files(folder: Path) -> dict[str, object]:
         "cell_xfd1048576.xlsx": H.far_cell,
         "cell_xfd1048576_lying_dim.xlsx": lambda p: H.far_cell(p, lie=True),
         "table_and_far_cell.xlsx": H.far_cell_with_data,
+        "xls_cell_iv65536.xls": H.far_cell_xls,
         "merges_5000.xlsx": lambda p: H.merges(p, 5000),
         "utf8_bad_bytes.csv": lambda p: p.write_bytes(
             b"".join(H.csv_bytes([r]) for r in gbk_rows).replace("张7".encode(), b"\xff\xfe7")),
@@ -104,7 +105,8 @@ def measure(cmd: list[str], cwd: Path) -> tuple[int, float, float, str, str]:
 
 def first_line(stdout: str, stderr: str, command: str) -> str:
     """validate: its line for the file; run: its closing line (or its one-line error)."""
-    out = [l.strip() for l in stdout.splitlines() if l.strip() and not l.startswith("基准日")]
+    out = [l.strip() for l in stdout.splitlines()
+           if l.strip() and not l.startswith("基准日") and "▕" not in l and "%" not in l]
     err = [l.strip() for l in stderr.splitlines() if l.strip() and "▕" not in l and "%" not in l]
     line = (out[0] if command == "validate" and out else out[-1] if out else err[-1] if err else "")
     return line.split(": ", 1)[1] if line.startswith("/") and ": " in line else line

@@ -121,6 +121,19 @@ def far_cell_with_data(path: Path, n: int = 3) -> Path:
     return raw_xlsx(path, [("人员", sheet_xml(rows, "A1:XFD1048576", extra_cells=far))])
 
 
+def far_cell_xls(path: Path) -> Path:
+    """An .xls: a members header and one cell at IV65536 (a dense grid of 16.7 million cells)."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("人员")
+    for j, h in enumerate(MEMBER_HEADER):
+        ws.write(0, j, h)
+    ws.write(65535, 255, "x")
+    wb.save(str(path))
+    return path
+
+
 def wide(path: Path, cols: int = 16384, rows: int = 50) -> Path:
     """A sheet of `cols` columns × `rows` rows: a members header, then 'x' headers, every cell filled."""
     header = MEMBER_HEADER + ["x"] * (cols - len(MEMBER_HEADER))

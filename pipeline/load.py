@@ -32,7 +32,8 @@ from pathlib import Path
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
-from pipeline.read import (DATA_SUFFIXES, EMPTY_FILE, MAX_SHEETS, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head,
+from pipeline.read import (DATA_SUFFIXES, EMPTY_FILE, MAX_SHEETS, NATIVE_CSV_MIN_BYTES, ReadError, Sheet,
+                           capped_lines, csv_head,
                            not_spreadsheet, read_any, row_text, skip_reason, sniff, split_bad, text_column,
                            text_facts)
 from pipeline.recognise import MAX_EXTRAS, SKIP_PREFIXES, recognise, skip_rows
@@ -352,7 +353,7 @@ def _text_streaming(head, lay, rel: str, digest: str, tmpdir: str, index: int) -
     lay.header_cells = list(head.sheet.rows[lay.header_index])
     skip_lines = head.line_after[lay.header_index]
     with open(head.utf8_path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=head.delim)
+        reader = csv.reader(capped_lines(f), delimiter=head.delim)
         last = 0
         rows, numbers = [], []
         first = True
@@ -455,12 +456,18 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int, int, 
                     WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
                     WHEN {same} THEN 'header' END AS _skip
         FROM {_native_source(chunk)}"""
+    import duckdb
+
     side = side_connection()
     side.execute(view)
-    wide, records, read, skipped, bad = side.execute(
-        f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*), "
-        "count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IN ('empty', 'total', 'header')), "
-        "count(*) FILTER (WHERE _skip = 'bad') FROM _rawc").fetchall()[0]
+    try:
+        wide, records, read, skipped, bad = side.execute(
+            f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*), "
+            "count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IN ('empty', 'total', 'header')), "
+            "count(*) FILTER (WHERE _skip = 'bad') FROM _rawc").fetchall()[0]
+    except duckdb.Error:          # what DuckDB's reader refuses (a line over its limit …): the Python reader
+        side.execute("DROP VIEW _rawc")
+        return None
     if wide or chunk.skip + records != chunk.lines:
         side.execute("DROP VIEW _rawc")
         return None

@@ -721,6 +721,19 @@ def _read_xls(path: Path, max_sheets: int, max_rows: int) -> list[Sheet]:
         raise ReadError(PASSWORD)
     if info.get("other"):
         raise ReadError(f"文件是{info['other']}，不是电子表格，未读取")
+    # python-calamine builds every sheet as a dense grid of its cells' extent when it opens the
+    # file: a stray cell far from the data (IV65536) costs 16.7 million cells; such a sheet is
+    # refused by name before calamine opens the file
+    names = info.get("names") or []
+    if len(names) > max_sheets:
+        raise ReadError(f"工作簿有{_n(len(names))}个工作表，超过{_n(max_sheets)}个的上限，未读取；"
+                        f"请只保留数据表后重新上传")
+    for k, (rows, cols, cells) in enumerate(info.get("extents") or []):
+        area = (rows + 1) * (cols + 1)
+        if area > MAX_XLS_SPARSE_AREA and cells * 8 < area:
+            name = names[k] if k < len(names) else f"第{k + 1}个"
+            raise ReadError(f"工作表“{name}”的第{_n(rows + 1)}行第{_n(cols + 1)}列有内容，远在数据之外"
+                            f"（整张表要按{_n(area)}个单元格读取），请删除多余的单元格后重新上传")
     wb = _open_calamine(path, "ole")
     names = list(wb.sheet_names)
     if len(names) > max_sheets:
@@ -804,35 +817,55 @@ def _ole_info(f, size: int) -> dict:
     if wbk is None:
         return {"other": "Office文件（不含工作簿）"}
     start, sz = wbk
-    want = min(sz, 1 << 20)
+    sz = min(sz, size)
     if sz < cutoff and root is not None:          # a small stream lives in the mini stream
         mini = b"".join(sector(s) for s in chain(root[0]))
         mfat: list[int] = []
         for s in chain(minifat_start):
             mfat.extend(struct.unpack(f"<{ss // 4}I", sector(s)))
-        data, s = b"", start
-        while s < 0xFFFFFFFA and len(data) < want:
-            data += mini[s * mss:(s + 1) * mss]
+        parts, s = [], start
+        while s < 0xFFFFFFFA and len(parts) * mss < sz:
+            parts.append(mini[s * mss:(s + 1) * mss])
             s = mfat[s]
     else:
-        data = b""
-        for s in chain(start):
-            data += sector(s)
-            if len(data) >= want:
-                break
-    data = data[:want]
-    out = {"date1904": False}
-    pos = 0
-    while pos + 4 <= len(data):
-        rtype, rlen = struct.unpack_from("<HH", data, pos)
-        if rtype == 0x002F:
-            return {"encrypted": True}
-        if rtype == 0x0022 and rlen >= 2:
-            out["date1904"] = struct.unpack_from("<H", data, pos + 4)[0] == 1
-        if rtype == 0x000A:              # EOF of the globals substream
-            break
-        pos += 4 + rlen
+        parts = [sector(s) for s in chain(start)]
+    data = b"".join(parts)[:sz]
+    out = {"date1904": False, "extents": []}
+    pos, n, globals_, ext = 0, len(data), True, None
+    unpack = struct.unpack_from
+    while pos + 4 <= n:
+        rtype, rlen = unpack("<HH", data, pos)
+        body = pos + 4
+        pos = body + rlen
+        if globals_:
+            if rtype == 0x002F:
+                return {"encrypted": True}
+            if rtype == 0x0022 and rlen >= 2:
+                out["date1904"] = unpack("<H", data, body)[0] == 1
+            elif rtype == 0x0085 and rlen >= 8:    # BOUNDSHEET: a sheet's name
+                cch, high = data[body + 6], data[body + 7] & 1
+                raw = data[body + 8:body + 8 + cch * (2 if high else 1)]
+                out.setdefault("names", []).append(raw.decode("utf-16-le" if high else "latin-1", "replace"))
+            elif rtype == 0x000A:              # EOF of the globals substream
+                globals_ = False
+        elif rtype in _XLS_CELLS and rlen >= 4 and ext is not None:
+            r, c = unpack("<HH", data, body)
+            if rtype in (0x00BD, 0x00BE) and rlen >= 6:        # MULRK, MULBLANK: last column at the end
+                c = unpack("<H", data, body + rlen - 2)[0]
+            ext[2] += 1
+            if r > ext[0]:
+                ext[0] = r
+            if c > ext[1]:
+                ext[1] = c
+        elif rtype == 0x0809:                  # BOF of a sheet substream
+            ext = [0, 0, 0]
+            out["extents"].append(ext)
     return out
+
+
+# cell records of a BIFF sheet: NUMBER, LABELSST, LABEL, RK, BLANK, BOOLERR, FORMULA, RSTRING, MULRK, MULBLANK
+_XLS_CELLS = frozenset((0x0203, 0x00FD, 0x0204, 0x027E, 0x0201, 0x0205, 0x0006, 0x00D6, 0x00BD, 0x00BE))
+MAX_XLS_SPARSE_AREA = 4_000_000      # an .xls sheet's extent read as a dense grid when its cells are sparse
 
 
 # --- text: csv, tab-separated, UTF-16 -----------------------------------------------------------
@@ -929,6 +962,15 @@ def read_text(path: Path) -> list[Sheet]:
     if nbad:
         split_bad(sheet)
     return [sheet]
+
+
+MAX_LINE_CHARS = 1 << 20
+
+
+def capped_lines(f) -> Iterator[str]:
+    """The lines of a text file, a line longer than MAX_LINE_CHARS in pieces (no line of junk is
+    ever held whole; the csv module refuses a field that long anyway)."""
+    return iter(lambda: f.readline(MAX_LINE_CHARS), "")
 
 
 def is_bad(rec) -> bool:
@@ -1043,9 +1085,14 @@ def _span(v, cap: int) -> int:
         return 1
 
 
+MAX_HTML_BYTES = 64 * 1024**2
+
+
 def read_html(path: Path) -> list[Sheet]:
     """An HTML page saved as .xls (web systems export so): each <table> is a sheet, rows as the
     clerk sees them when Excel/WPS opens the file (row 1 = the table's first row)."""
+    if path.stat().st_size > MAX_HTML_BYTES:
+        raise ReadError(f"网页格式的表格过大（超过{MAX_HTML_BYTES // 1024**2} MB），请在Excel或WPS中另存为.xlsx后重新上传")
     data = path.read_bytes()
     head = data[:4096]
     m = re.search(rb"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", head, re.I)
@@ -1240,7 +1287,7 @@ def csv_head(path: Path, tmpdir: str, utf8: bool) -> CsvHead:
         sample = f.read(1 << 16)
         f.seek(0)
         delim = delimiter(sample)
-        rows, numbers, after = _records(f, HEAD_RECORDS, delim)
+        rows, numbers, after = _records(capped_lines(f), HEAD_RECORDS, delim)
     sheet = Sheet(name="", rows=rows, row_numbers=numbers)
     after = split_bad(sheet, after)
     return CsvHead(str(target), sheet, after, delim)

@@ -170,3 +170,21 @@ def test_sheet_cap_is_a_parameter_of_ingest(tmp_path):
     reps = ingest(con, [tmp_path / "s.xlsx"], tmp_path, max_sheets=3)
     assert [(r.status, r.problems) for r in reps] == \
         [("unreadable", ["工作簿有4个工作表，超过3个的上限，未读取；请只保留数据表后重新上传"])]
+
+
+def test_xls_with_a_far_stray_cell_refused_before_calamine_opens_it(tmp_path, monkeypatch):
+    """python-calamine builds every .xls sheet as a dense grid when it opens the file: a cell at
+    IV65536 beside a small table cost 1.2 GB. The BIFF cell records are walked first."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("人员")
+    for j, h in enumerate(HDR):
+        ws.write(0, j, h)
+    ws.write(65535, 255, "x")
+    wb.save(str(tmp_path / "m.xls"))
+    monkeypatch.setattr(R, "_open_calamine", lambda *a: pytest.fail("calamine opened the file"))
+    with pytest.raises(ReadError, match="工作表“人员”的第65,536行第256列有内容，远在数据之外"):
+        read_excel(tmp_path / "m.xls")
+    info = R.ole_info(tmp_path / "m.xls")
+    assert info["names"] == ["人员"] and info["extents"] == [[65535, 255, 6]]
