@@ -1,15 +1,25 @@
 """Stage 3 — load: recognised sheets → canonical DuckDB tables, conserving every row.
 
-    ingest(con, files, root)  -> list[FileReport]
+    ingest(con, files, root, *, kind=None, progress=None, parallel=None, max_sheets=None)
+        -> list[FileReport]
+
+Every file of a drop gets at least one FileReport: `loaded`, `rejected` (a table that was not
+loaded), `unreadable` (not a spreadsheet, corrupt, refused as hostile), `skipped` (an empty or
+notes sheet, an Office lock file, a hidden file). Problems are plain-Chinese sentences.
 
 Flow per file (read_one, no database, may run in a worker process):
-  read (pipeline.read) → recognise the header and kind (pipeline.recognise) → mark title,
-  header, empty, repeated-header and 合计/总计/… rows as skipped (skip_rows) → the rows' raw
-  text as columns (a Chunk: Arrow in a reader worker, a CSV file otherwise; large csv files:
-  DuckDB parses them directly, see NativeCsv).
+  read (pipeline.read: by content) → recognise the header and kind (pipeline.recognise) →
+  mark title, header, empty, repeated-header and 合计/总计/… rows as skipped (skip_rows) →
+  undecodable text lines become rejected rows → the rows' raw text as columns, one Chunk per
+  kind and file however many sheets (Arrow in a reader worker, a CSV file otherwise). Large
+  text files: DuckDB parses them directly (NativeCsv), streaming; when DuckDB cannot number
+  their records as lines, the Python reader streams them in batches.
 Then (stage_outcome, in the worker's or the main DuckDB): each chunk is normalised with the
 SQL macros of pipeline.normalise straight from the chunk (typed values, with the raw
-text of typed and required columns kept beside them). Workers hand their chunks back as
+text of typed and required columns kept beside them), and each sheet is judged (judge: the
+>half rule — more than half of its rows undecodable, unattributable or, from 20 rows on,
+holding a value that does not parse, and the sheet is not loaded; a large text file is
+judged before it is staged, see prejudge). Workers hand their chunks back as
 parquet, read per kind when the kind is finalised; the serial path stages `_norm_<kind>`.
 Finally, per kind (finalize_kind, main process, all files together): unattributable rows are
 rejected; exact duplicates (all canonical columns equal, within or across files; grouped by
@@ -17,7 +27,8 @@ a hash, verified column by column) keep the first copy in file order and raise S
 repeated keys with different content (households,
 helpers, projects) keep the first row; SCH-02/SCH-04 findings go to `schema_findings`,
 rejected rows to `rejected_rows`. Every data row is loaded or rejected:
-rows_read = rows_loaded + rows_rejected.
+rows_read = rows_loaded + rows_rejected (a sheet that is not loaded lists its first
+MAX_LISTED_REJECTED rows in rejected_rows; all of them are counted).
 """
 from __future__ import annotations
 
