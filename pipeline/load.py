@@ -201,6 +201,10 @@ class FileOutcome:
     pieces: dict[str, list] = field(default_factory=dict)      # kind -> Pieces not yet in a chunk
 
 
+# _seq = file index << SEQ_FILE_SHIFT + sheet ordinal << 24 + row (text files: the line); unique
+# across the run and in file order (any number of sheets below 2**16, of rows below 2**24)
+SEQ_FILE_SHIFT = 40
+
 UNDECODABLE = "此行含有无法识别的字符（与文件其余部分的编码不一致），未载入"
 MAX_LISTED_REJECTED = 10_000     # rows of a sheet that is not loaded listed in rejected_rows (all are counted)
 HALF_RULE_MIN_ROWS = 20          # the unparseable part of the >half rule needs this many data rows
@@ -405,7 +409,7 @@ def chunk_source(chunk: Chunk, file_index: int) -> str:
     """SQL over a Python-reader chunk: the data rows' raw text under canonical names (empty
     cells NULL, NUL characters removed: they are not data)."""
     table = TABLES[chunk.table]
-    base = file_index << 32
+    base = file_index << SEQ_FILE_SHIFT
     present = set(chunk.columns) | {f"x{i}" for i in range(len(chunk.extras))}
 
     def text(name: str) -> str:
@@ -443,7 +447,7 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int, int, 
     to the Python reader, whose row numbers are physical line numbers. Nothing the size of the
     file is held: the counts are one streaming pass, the rows another (emit)."""
     table = TABLES[chunk.table]
-    base = file_index << 32
+    base = file_index << SEQ_FILE_SHIFT
     trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
     first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
     hdr = [h if isinstance(h, str) else "" for h in chunk.header_cells]
@@ -553,7 +557,7 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
     every loaded sheet (judge): more than half of its rows unusable, and it is not loaded."""
     pending = list(out.chunks)
     emitted: list[Emitted] = []
-    base = index << 32
+    base = index << SEQ_FILE_SHIFT
     while pending:
         chunk = pending.pop(0)
         if isinstance(chunk, NativeCsv):
@@ -574,7 +578,7 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
                 reject(_native_bad_rows(chunk, _listed_bad(bad, read)))
             if not prejudge(side_connection(), out, chunk.report_index, TABLES[chunk.table], source, reject):
                 emitted.append(emit(chunk.table, norm_select(TABLES[chunk.table], source), base,
-                                    base + (1 << 32), {"": chunk.report_index}))
+                                    base + (1 << SEQ_FILE_SHIFT), {"": chunk.report_index}))
             con.execute("DROP VIEW _rawc")
             side_connection().execute("DROP VIEW _rawc")
             if chunk.path != chunk.source:
@@ -584,7 +588,7 @@ def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None,
                 con.register("_arrow_chunk", chunk.data)
             try:
                 emitted.append(emit(chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index)})"),
-                                    base, base + (1 << 32), chunk.sheets))
+                                    base, base + (1 << SEQ_FILE_SHIFT), chunk.sheets))
             finally:
                 if chunk.data is not None:
                     con.unregister("_arrow_chunk")
