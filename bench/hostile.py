@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import zipfile
-import zlib
 from pathlib import Path
 
 MEMBER_HEADER = ["户编号", "姓名", "证件号码", "与户主关系", "性别"]
@@ -117,7 +116,7 @@ def far_cell(path: Path, lie: bool = False) -> Path:
 def far_cell_with_data(path: Path, n: int = 3) -> Path:
     """A members table whose sheet also holds a stray cell at XFD1048576."""
     rows = {1: MEMBER_HEADER, **{i + 2: r for i, r in enumerate(members(n))}}
-    far = f'</row><row r="1048576"><c r="XFD1048576"><v>1</v></c>'
+    far = '</row><row r="1048576"><c r="XFD1048576"><v>1</v></c>'
     return raw_xlsx(path, [("人员", sheet_xml(rows, "A1:XFD1048576", extra_cells=far))])
 
 
@@ -229,7 +228,6 @@ def junk_csv(path: Path, size: int = 200 * 1024**2, seed: int = 1) -> Path:
 def junk_bytes_csv(path: Path, size: int = 200 * 1024**2, seed: int = 2) -> Path:
     """A members header, then `size` bytes of random bytes in lines (no NUL): almost no line decodes."""
     rng = random.Random(seed)
-    table = bytes(range(256)).translate(None, b"\x00\n\r\"")
     with open(path, "wb") as f:
         f.write((",".join(MEMBER_HEADER) + "\n").encode())
         written = 0
@@ -238,7 +236,6 @@ def junk_bytes_csv(path: Path, size: int = 200 * 1024**2, seed: int = 2) -> Path
             lines = b"\n".join(block[i:i + 100] for i in range(0, len(block), 100)) + b"\n"
             f.write(lines)
             written += len(lines)
-    del table
     return path
 
 

@@ -34,6 +34,7 @@ import math
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -295,7 +296,7 @@ def check_zip(path: Path, max_sheets: int = MAX_SHEETS) -> ZipBook:
         try:
             wbxml = z.read("xl/workbook.xml")
             rels = z.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-        except (zipfile.BadZipFile, OSError, EOFError, zlib_error()):
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
             raise ReadError(corrupt("xlsx")) from None
     date1904 = re.search(rb'date1904\s*=\s*"(1|true)"', wbxml[:1 << 16]) is not None
     tags = _SHEET_TAG.findall(wbxml)
@@ -315,11 +316,6 @@ def check_zip(path: Path, max_sheets: int = MAX_SHEETS) -> ZipBook:
         part = targets.get(a.get("rid", ""))
         sheets.append((a.get("name", ""), part if part in names else None))
     return ZipBook(date1904, sheets)
-
-
-def zlib_error():
-    import zlib
-    return zlib.error
 
 
 def _col_index(letters: bytes) -> int:
@@ -391,7 +387,7 @@ def sheet_is_dense_safe(z: zipfile.ZipFile, part: str) -> bool:
                 if not block:
                     return True
                 buf = buf[-64:] + block
-    except (zipfile.BadZipFile, OSError, EOFError, zlib_error()):
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise ReadError(corrupt("xlsx")) from None
 
 
@@ -445,7 +441,7 @@ def _stream_parts(z: zipfile.ZipFile, part: str, local: bytes) -> Iterator[bytes
                 carry = buf[end:]
             if carry:
                 yield carry
-    except (zipfile.BadZipFile, OSError, EOFError, zlib_error()):
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise ReadError(corrupt("xlsx")) from None
 
 
