@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench bench-province check-workbooks check-report check-wheel clean venv
+.PHONY: demo test bench bench-province check-workbooks check-report check-wheel check-hostile clean venv
 
 venv: $(STAMP)
 
@@ -43,6 +43,10 @@ check-report: $(STAMP)
 ## check-wheel: build the wheel, install it in a fresh venv outside the source tree, validate and run a small drop
 check-wheel: $(STAMP)
 	bash bench/check_wheel.sh
+
+## check-hostile: the hostile files of issue K at full size through validate and run (time, peak memory of the process tree)
+check-hostile: $(STAMP)
+	$(BIN)/python -m bench.check_hostile
 
 clean:
 	rm -rf $(VENV) reports/* data/clean/* data/raw/demo bench/out .pytest_cache

@@ -1,15 +1,25 @@
 """Stage 3 — load: recognised sheets → canonical DuckDB tables, conserving every row.
 
-    ingest(con, files, root)  -> list[FileReport]
+    ingest(con, files, root, *, kind=None, progress=None, parallel=None, max_sheets=None)
+        -> list[FileReport]
+
+Every file of a drop gets at least one FileReport: `loaded`, `rejected` (a table that was not
+loaded), `unreadable` (not a spreadsheet, corrupt, refused as hostile), `skipped` (an empty or
+notes sheet, an Office lock file, a hidden file). Problems are plain-Chinese sentences.
 
 Flow per file (read_one, no database, may run in a worker process):
-  read (pipeline.read) → recognise the header and kind (pipeline.recognise) → mark title,
-  header, empty, repeated-header and 合计/总计/… rows as skipped (skip_rows) → the rows' raw
-  text as columns (a Chunk: Arrow in a reader worker, a CSV file otherwise; large csv files:
-  DuckDB parses them directly, see NativeCsv).
+  read (pipeline.read: by content) → recognise the header and kind (pipeline.recognise) →
+  mark title, header, empty, repeated-header and 合计/总计/… rows as skipped (skip_rows) →
+  undecodable text lines become rejected rows → the rows' raw text as columns, one Chunk per
+  kind and file however many sheets (Arrow in a reader worker, a CSV file otherwise). Large
+  text files: DuckDB parses them directly (NativeCsv), streaming; when DuckDB cannot number
+  their records as lines, the Python reader streams them in batches.
 Then (stage_outcome, in the worker's or the main DuckDB): each chunk is normalised with the
 SQL macros of pipeline.normalise straight from the chunk (typed values, with the raw
-text of typed and required columns kept beside them). Workers hand their chunks back as
+text of typed and required columns kept beside them), and each sheet is judged (judge: the
+>half rule — more than half of its rows undecodable, unattributable or, from 20 rows on,
+holding a value that does not parse, and the sheet is not loaded; a large text file is
+judged before it is staged, see prejudge). Workers hand their chunks back as
 parquet, read per kind when the kind is finalised; the serial path stages `_norm_<kind>`.
 Finally, per kind (finalize_kind, main process, all files together): unattributable rows are
 rejected; exact duplicates (all canonical columns equal, within or across files; grouped by
@@ -17,7 +27,8 @@ a hash, verified column by column) keep the first copy in file order and raise S
 repeated keys with different content (households,
 helpers, projects) keep the first row; SCH-02/SCH-04 findings go to `schema_findings`,
 rejected rows to `rejected_rows`. Every data row is loaded or rejected:
-rows_read = rows_loaded + rows_rejected.
+rows_read = rows_loaded + rows_rejected (a sheet that is not loaded lists its first
+MAX_LISTED_REJECTED rows in rejected_rows; all of them are counted).
 """
 from __future__ import annotations
 
@@ -32,9 +43,11 @@ from pathlib import Path
 
 from checks.engine import ensure_tables
 from pipeline import normalise as N
-from pipeline.read import (CSV_SUFFIXES, NATIVE_CSV_MIN_BYTES, ReadError, Sheet, csv_head, read_file,
-                           row_text, text_column, text_facts)
-from pipeline.recognise import SKIP_PREFIXES, recognise, skip_rows
+from pipeline.read import (DATA_SUFFIXES, EMPTY_FILE, MAX_SHEETS, NATIVE_CSV_MIN_BYTES, ReadError, Sheet,
+                           capped_lines, csv_head,
+                           not_spreadsheet, read_any, row_text, skip_reason, sniff, split_bad, text_column,
+                           text_facts)
+from pipeline.recognise import MAX_EXTRAS, SKIP_PREFIXES, recognise, skip_rows
 from schemas.headers import norm_header
 from schemas.sql import lit as _lit
 from schemas.tables import TABLES, Table
@@ -80,61 +93,89 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class Chunk:
-    """One sheet's rows after the header as text columns: _row (the Excel/CSV row number),
-    _skip (not a data row), the canonical columns present in the file, the extra columns
-    x0, x1, …  Held as an in-memory Arrow table (`data`, reader workers) or written as a
-    CSV file (`path`, the serial path): DuckDB's Python bridge for Arrow imports pandas
-    (~0.3 s), which `cardcheck validate` must not pay; a worker pays it once."""
+    """The rows after the header of one or more sheets of one kind of a file, as text columns:
+    _row (the Excel/CSV row number), _k (the sheet's ordinal in the file), _sheet, _skip (not a
+    data row), the canonical columns present, the extra columns x0, x1, … Held as an in-memory
+    Arrow table (`data`, reader workers) or written as a CSV file (`path`, the serial path):
+    DuckDB's Python bridge for Arrow imports pandas (~0.3 s), which `cardcheck validate` must
+    not pay; a worker pays it once. One chunk per kind and file (not per sheet): every chunk
+    costs one normalisation query (~80 ms of planning), so a workbook of many small sheets
+    costs what one sheet costs."""
     table: str
     rel: str
-    sheet: str
     date1904: bool
     columns: list[str] = field(default_factory=list)  # the canonical columns present
     extras: list[str] = field(default_factory=list)   # headers of the extra columns x0, x1, …
     path: str | None = None                           # CSV hand-off
     data: object = None                               # Arrow hand-off (pyarrow.Table)
+    sheets: dict[str, int] = field(default_factory=dict)   # sheet name -> index of its FileReport
 
 
-def make_chunk(target: Path, table: Table, rel: str, sheet: Sheet, date1904: bool,
-               columns: dict[str, int], extras: dict[str, int], start: int,
-               skips: dict[int, str], arrow: bool) -> Chunk:
-    """The sheet's rows from `start` on as text columns (skipped rows flagged, not removed:
-    DuckDB filters them; the transposition runs at C speed)."""
-    rows = sheet.rows[start:]
-    n = len(rows)
-    cols = list(zip_longest(*rows, fillvalue=""))   # transpose (C speed)
-    width = len(cols)
-    row_nos = range(start + 1, start + n + 1) if sheet.row_numbers is None else sheet.row_numbers[start:]
-    skip = [False] * n
-    for i in skips:
-        skip[i - start] = True
-    present = [c.name for c in table.columns if columns.get(c.name) is not None and columns[c.name] < width]
-    kept = [h for h, i in extras.items() if i < width]
-    texts = [text_column(cols[columns[c]]) for c in present] + [text_column(cols[extras[h]]) for h in kept]
+@dataclass
+class Piece:
+    """One recognised sheet's rows to load (or a batch of a streamed text file)."""
+    k: int                       # the sheet's ordinal in the file (_seq = base + k << 24 + row)
+    sheet: Sheet
+    columns: dict[str, int]
+    extras: dict[str, int]
+    start: int
+    skips: dict[int, str]
+    report_index: int
+
+
+def make_chunk(target: Path, table: Table, rel: str, pieces: list[Piece], date1904: bool,
+               arrow: bool) -> Chunk:
+    """The pieces' rows as text columns (skipped rows flagged, not removed: DuckDB filters
+    them; the transposition runs at C speed). Columns are the union of the pieces'."""
+    present = [c.name for c in table.columns if any(c.name in p.columns for p in pieces)]
+    kept: list[str] = []
+    for p in pieces:
+        kept += [h for h in p.extras if h not in kept]
     names = present + [f"x{k}" for k in range(len(kept))]
-    chunk = Chunk(table.name, rel, sheet.name, date1904, present, kept)
+    row_col, k_col, sheet_col, skip_col = [], [], [], []
+    texts: list[list[str]] = [[] for _ in names]
+    for p in pieces:
+        rows = p.sheet.rows[p.start:]
+        n = len(rows)
+        cols = list(zip_longest(*rows, fillvalue=""))   # transpose (C speed)
+        width = len(cols)
+        row_col += range(p.start + 1, p.start + n + 1) if p.sheet.row_numbers is None \
+            else p.sheet.row_numbers[p.start:]
+        k_col += [p.k] * n
+        sheet_col += [p.sheet.name] * n
+        skip = [False] * n
+        for i in p.skips:
+            skip[i - p.start] = True
+        skip_col += skip
+        blank = [""] * n
+        wanted = [p.columns.get(c) for c in present] + [p.extras.get(h) for h in kept]
+        for t, i in zip(texts, wanted):
+            t += text_column(cols[i]) if i is not None and i < width else blank
+    chunk = Chunk(table.name, rel, date1904, present, kept,
+                  sheets={p.sheet.name: p.report_index for p in pieces})
     if arrow:
         import pyarrow as pa
 
-        chunk.data = pa.table({"_row": pa.array(row_nos, pa.int64()), "_skip": pa.array(skip, pa.bool_()),
+        chunk.data = pa.table({"_row": pa.array(row_col, pa.int64()), "_k": pa.array(k_col, pa.int64()),
+                               "_sheet": pa.array(sheet_col, pa.string()), "_skip": pa.array(skip_col, pa.bool_()),
                                **{nm: pa.array(v, pa.string()) for nm, v in zip(names, texts)}})
         return chunk
     with open(target, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         try:
-            w.writerows(zip(row_nos, skip, *texts))
+            w.writerows(zip(row_col, k_col, sheet_col, skip_col, *texts))
         except csv.Error:       # a NUL character in a cell: not data, drop it
             f.seek(0)
             f.truncate()
             w.writerows([[v.replace("\x00", "") if isinstance(v, str) else v for v in r]
-                         for r in zip(row_nos, skip, *texts)])
+                         for r in zip(row_col, k_col, sheet_col, skip_col, *texts)])
     chunk.path = str(target)
     return chunk
 
 
 @dataclass
 class NativeCsv:
-    """A large csv file whose data rows DuckDB parses directly (header found from its head)."""
+    """A large text file whose data rows DuckDB parses directly (header found from its head)."""
     table: str
     path: str                 # UTF-8 file to read
     source: str               # the original file (for a fallback to the Python reader)
@@ -146,6 +187,7 @@ class NativeCsv:
     header_cells: list[str]
     report_index: int
     lines: int                # physical lines of the file (records must match them, see load_native)
+    delim: str = ","
 
 
 @dataclass
@@ -153,80 +195,207 @@ class FileOutcome:
     """Everything one file contributes, computed without a database (so it can run in a worker)."""
     reports: list[FileReport]
     chunks: list  # Chunk | NativeCsv
-    rejected: list[tuple]                     # rows of sheets that were not loaded
+    rejected: list[tuple]                     # rows of sheets that were not loaded, undecodable lines
+    rejected_files: list[str] = field(default_factory=list)   # parquet files of rejected rows (workers)
+    undecodable: dict[int, int] = field(default_factory=dict)  # report index -> undecodable data lines
+    pieces: dict[str, list] = field(default_factory=dict)      # kind -> Pieces not yet in a chunk
+
+
+# _seq = file index << SEQ_FILE_SHIFT + sheet ordinal << 24 + row (text files: the line); unique
+# across the run and in file order (any number of sheets below 2**16, of rows below 2**24)
+SEQ_FILE_SHIFT = 40
+
+UNDECODABLE = "此行含有无法识别的字符（与文件其余部分的编码不一致），未载入"
+MAX_LISTED_REJECTED = 10_000     # rows of a sheet that is not loaded listed in rejected_rows (all are counted)
+HALF_RULE_MIN_ROWS = 20          # the unparseable part of the >half rule needs this many data rows
+
+
+def _raw_of(headers: list[str], cells) -> str:
+    return json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
+                       for i, v in enumerate(row_text(cells)) if v}, ensure_ascii=False)
+
+
+def _unreadable(rel: str, digest: str, why: str) -> FileOutcome:
+    return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[why])], [], [])
 
 
 def read_one(path: Path, rel: str, kind: str | None, tmpdir: str, index: int = 0,
-             native: bool = True, arrow: bool = False) -> FileOutcome:
-    large_csv = native and path.suffix.lower() in CSV_SUFFIXES and path.is_file() \
-        and path.stat().st_size >= NATIVE_CSV_MIN_BYTES
-    facts = text_facts(path) if large_csv else None      # one pass: hash, encoding, lines
-    digest = facts.sha256 if facts else sha256_file(path) if path.is_file() else ""
-    if large_csv:
+             native: bool = True, arrow: bool = False, max_sheets: int | None = None) -> FileOutcome:
+    why = skip_reason(path)
+    if why:
+        return FileOutcome([FileReport(rel, status="skipped", problems=[why])], [], [])
+    if not path.is_file():
+        return _unreadable(rel, "", "找不到文件")
+    if path.suffix.lower() not in DATA_SUFFIXES:
+        return _unreadable(rel, "", not_spreadsheet(path.suffix.lower()))
+    size = path.stat().st_size
+    if size == 0:
+        return _unreadable(rel, "", EMPTY_FILE)
+    try:
+        content = sniff(path)
+    except ReadError as exc:
+        return _unreadable(rel, "", str(exc))
+    large_text = content in ("text", "utf16") and size >= NATIVE_CSV_MIN_BYTES
+    facts = text_facts(path) if large_text else None      # one pass: hash, encoding, lines
+    digest = facts.sha256 if facts else sha256_file(path)
+    if large_text:
         try:
             head = csv_head(path, tmpdir, facts.utf8)
         except ReadError as exc:
-            return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[str(exc)])], [], [])
+            return _unreadable(rel, digest, str(exc))
         lay = recognise(head.sheet, kind)
-        if lay is not None and not lay.problem:
+        if lay is None:
+            return _unreadable(rel, digest, NO_TABLE)
+        if native and not lay.problem:
             rep = FileReport(rel, digest, kind=lay.kind, header_row=head.sheet.row_number(lay.header_index))
-            rep.rows_skipped = lay.header_index + 1
+            rep.rows_skipped = lay.header_index + 1 + len([b for b in head.sheet.bad if b[0] <= rep.header_row])
             rep.extra_columns = list(lay.extras)
             rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
             width = max(len(r) for r in head.sheet.rows) + 16
             return FileOutcome([rep], [NativeCsv(
                 lay.kind, head.utf8_path, str(path), rel, head.line_after[lay.header_index], width,
-                lay.columns, lay.extras, list(head.sheet.rows[lay.header_index]), 0, facts.lines)], [])
-        # not recognised or refused: the Python reader gives every row its reason
+                lay.columns, lay.extras, list(head.sheet.rows[lay.header_index]), 0, facts.lines,
+                head.delim)], [])
+        # refused, or records that DuckDB cannot number as lines: the Python reader, streaming
+        try:
+            return _text_streaming(head, lay, rel, digest, tmpdir, index)
+        except ReadError as exc:
+            return _unreadable(rel, digest, str(exc))
     try:
-        sheets = read_file(path)
+        sheets = read_any(path, max_sheets=max_sheets or MAX_SHEETS)
     except ReadError as exc:
-        return FileOutcome([FileReport(rel, digest, status="unreadable", problems=[str(exc)])], [], [])
+        return _unreadable(rel, digest, str(exc))
     out = FileOutcome([], [], [])
+    text_like = content in ("text", "utf16") or (content == "html" and len(sheets) == 1)
     for sheet in sheets:
         rep = FileReport(rel, digest, sheet=sheet.name or None)
         out.reports.append(rep)
-        trailing = getattr(sheet, "trailing_empty", 0)
-        if not any(any(v is not None and v != "" for v in r) for r in sheet.rows):
+        trailing = sheet.trailing_empty
+        if sheet.error:
+            rep.status = "unreadable"
+            rep.problems.append(sheet.error)
+            continue
+        if not sheet.bad and not any(any(v is not None and v != "" for v in r) for r in sheet.rows):
             rep.status, rep.rows_skipped = "skipped", len(sheet.rows) + trailing
-            rep.problems.append("empty sheet")
+            rep.problems.append("空工作表" if sheet.name else "文件中没有内容")
             continue
         lay = recognise(sheet, kind)
         if lay is None:
-            rep.status = "skipped"
-            rep.problems.append("no header row of any known table kind")
             rep.rows_skipped = len(sheet.rows) + trailing
+            if text_like:
+                rep.status, rep.rows_skipped = "unreadable", 0
+                rep.problems.append(NO_TABLE)
+            else:
+                rep.status = "skipped"
+                rep.problems.append("没有找到数据表的表头（说明页或其他内容），已跳过")
             continue
-        rep.kind = lay.kind
-        rep.header_row = sheet.row_number(lay.header_index)
-        header_norm = [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
-        while header_norm and not header_norm[-1]:
-            header_norm.pop()
-        start = lay.header_index + 1
-        skips = skip_rows(sheet.rows, start, header_norm)
-        rep.rows_skipped = start + len(skips) + trailing
-        rep.rows_read = len(sheet.rows) - start - len(skips)
-        if lay.problem:
-            data = [(sheet.row_number(i), sheet.rows[i]) for i in range(start, len(sheet.rows))
-                    if i not in skips]
-            rep.status = "rejected"
-            rep.problems.append(lay.problem)
-            rep.missing_columns = [TABLES[lay.kind].col(m).header for m in lay.missing] if lay.kind else []
-            rep.rows_rejected = len(data)
-            headers = lay.headers
-            out.rejected.extend(
-                (rel, sheet.name, r, lay.kind, lay.problem,
-                 json.dumps({(headers[i] if i < len(headers) and headers[i] else f"col{i + 1}"): v
-                             for i, v in enumerate(row_text(cells)) if v}, ensure_ascii=False))
-                for r, cells in data)
-            continue
-        rep.extra_columns = list(lay.extras)
-        rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
-        if rep.rows_read:
-            target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):03d}.csv"
-            out.chunks.append(make_chunk(target, TABLES[lay.kind], rel, sheet, sheet.date1904,
-                                         lay.columns, lay.extras, start, skips, arrow))
+        rep.problems.extend(sheet.notes)
+        _add_sheet(out, rep, sheet, lay, rel, tmpdir, index, arrow)
+    _flush(out, rel, tmpdir, index, arrow, any(s.date1904 for s in sheets))
     return out
+
+
+NO_TABLE = "文件中找不到数据表的表头（不是本系统能识别的数据表），未读取"
+
+
+def _bad_after(sheet: Sheet, header_line: int) -> list[tuple[int, str]]:
+    return [b for b in sheet.bad if b[0] > header_line]
+
+
+def _add_sheet(out: FileOutcome, rep: FileReport, sheet: Sheet, lay, rel: str, tmpdir: str,
+               index: int, arrow: bool, start: int | None = None, skipped_before: int | None = None) -> None:
+    """One recognised sheet (or a batch of a streamed text file): its report counts, the rows of
+    a refused sheet, undecodable lines, and its chunk."""
+    rep.kind = lay.kind
+    if rep.header_row is None:
+        rep.header_row = sheet.row_number(lay.header_index)
+    header_norm = [norm_header(h) for h in row_text(lay.header_cells)] if hasattr(lay, "header_cells") \
+        else [norm_header(h) for h in row_text(sheet.rows[lay.header_index])]
+    while header_norm and not header_norm[-1]:
+        header_norm.pop()
+    if start is None:
+        start = lay.header_index + 1
+    skips = skip_rows(sheet.rows, start, header_norm)
+    bad = _bad_after(sheet, rep.header_row)
+    rep.rows_skipped += (start if skipped_before is None else skipped_before) + len(skips) \
+        + sheet.trailing_empty + len(sheet.bad) - len(bad)
+    rep.rows_read += len(sheet.rows) - start - len(skips) + len(bad)
+    t = TABLES[lay.kind] if lay.kind else None
+    if bad:
+        out.rejected.extend((rel, sheet.name, line, lay.kind, UNDECODABLE,
+                             json.dumps({"行内容": shown}, ensure_ascii=False))
+                            for line, shown in bad[:_listed_bad(len(bad), rep.rows_read)])
+    if lay.problem:
+        rep.status = "rejected"
+        if lay.problem not in rep.problems:
+            rep.problems.append(lay.problem)
+        rep.missing_columns = [t.col(m).header for m in lay.missing] if t else []
+        listed = sum(1 for r in out.rejected if r[0] == rel and r[1] == sheet.name)
+        room = max(0, MAX_LISTED_REJECTED - listed)
+        data = (i for i in range(start, len(sheet.rows)) if i not in skips)
+        out.rejected.extend((rel, sheet.name, sheet.row_number(i), lay.kind, lay.problem,
+                             _raw_of(lay.headers, sheet.rows[i])) for i, _ in zip(data, range(room)))
+        rep.rows_rejected = rep.rows_read
+        return
+    rep.extra_columns = list(lay.extras)
+    rep.columns = {c: (lay.headers[i] or "").replace("\n", "") for c, i in lay.columns.items()}
+    if lay.dropped_extras and not any("其他列" in p for p in rep.problems):
+        rep.problems.append(f"表头中另有{lay.dropped_extras:,}个其他列未读取（最多保留{MAX_EXTRAS}个其他列）")
+    ri = next(i for i, r in enumerate(out.reports) if r is rep)
+    out.undecodable[ri] = out.undecodable.get(ri, 0) + len(bad)
+    if len(sheet.rows) - start - len(skips) > 0:
+        out.pieces.setdefault(lay.kind, []).append(
+            Piece(ri, sheet, lay.columns, lay.extras, start, skips, ri))
+
+
+def _flush(out: FileOutcome, rel: str, tmpdir: str, index: int, arrow: bool, date1904: bool) -> None:
+    """The pending pieces as chunks, one per kind."""
+    for kind, pieces in out.pieces.items():
+        target = Path(tmpdir) / f"{index:06d}_{len(out.chunks):05d}.csv"
+        out.chunks.append(make_chunk(target, TABLES[kind], rel, pieces, date1904, arrow))
+    out.pieces = {}
+
+
+STREAM_BATCH = 100_000
+
+
+def _text_streaming(head, lay, rel: str, digest: str, tmpdir: str, index: int) -> FileOutcome:
+    """A large text file through the Python csv reader in batches of STREAM_BATCH records, each
+    written as a chunk file (memory bounded by a batch): records that DuckDB cannot number as
+    physical lines (a quoted field over two lines, blank lines), or a refused header."""
+    rep = FileReport(rel, digest, kind=lay.kind, header_row=head.sheet.row_number(lay.header_index))
+    out = FileOutcome([rep], [], [])
+    lay.header_cells = list(head.sheet.rows[lay.header_index])
+    skip_lines = head.line_after[lay.header_index]
+    with open(head.utf8_path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(capped_lines(f), delimiter=head.delim)
+        last = 0
+        rows, numbers = [], []
+        first = True
+        try:
+            for rec in reader:
+                number = last + 1
+                last = reader.line_num
+                if number <= skip_lines:
+                    continue
+                rows.append(rec)
+                numbers.append(number)
+                if len(rows) >= STREAM_BATCH:
+                    _stream_batch(out, rep, lay, rows, numbers, rel, tmpdir, index, skip_lines if first else 0)
+                    rows, numbers, first = [], [], False
+        except csv.Error:
+            raise ReadError(f"第{reader.line_num}行格式错误（引号不成对或单元格过长），文件无法按表格读取") from None
+    _stream_batch(out, rep, lay, rows, numbers, rel, tmpdir, index, skip_lines if first else 0)
+    if rep.status == "rejected":
+        rep.rows_rejected = rep.rows_read
+    return out
+
+
+def _stream_batch(out, rep, lay, rows, numbers, rel, tmpdir, index, skipped_before) -> None:
+    sheet = Sheet(name="", rows=rows, row_numbers=numbers)
+    split_bad(sheet)
+    _add_sheet(out, rep, sheet, lay, rel, tmpdir, index, False, start=0, skipped_before=skipped_before)
+    _flush(out, rel, tmpdir, index, False, False)
 
 
 @dataclass
@@ -236,11 +405,11 @@ class Typed:
     path: str
 
 
-def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
+def chunk_source(chunk: Chunk, file_index: int) -> str:
     """SQL over a Python-reader chunk: the data rows' raw text under canonical names (empty
     cells NULL, NUL characters removed: they are not data)."""
     table = TABLES[chunk.table]
-    base = (file_index << 32) + offset
+    base = file_index << SEQ_FILE_SHIFT
     present = set(chunk.columns) | {f"x{i}" for i in range(len(chunk.extras))}
 
     def text(name: str) -> str:
@@ -250,34 +419,35 @@ def chunk_source(chunk: Chunk, file_index: int, offset: int) -> str:
     if chunk.data is not None:
         rel = "_arrow_chunk"            # registered by the caller
     else:
-        decl = ", ".join(["'_row': 'BIGINT'", "'_skip': 'BOOLEAN'"]
+        decl = ", ".join(["'_row': 'BIGINT'", "'_k': 'BIGINT'", "'_sheet': 'VARCHAR'", "'_skip': 'BOOLEAN'"]
                          + [f"'{n}': 'VARCHAR'" for n in [*chunk.columns, *xs]])
         rel = (f"read_csv({_lit(chunk.path)}, header = false, columns = {{{decl}}}, delim = ',', "
                f"quote = '\"', escape = '\"', auto_detect = false, strict_mode = false)")
-    return (f"SELECT a._row + {base} AS _seq, {_lit(chunk.rel)} AS _file, {_lit(chunk.sheet)} AS _sheet, "
+    return (f"SELECT a._row + (a._k << 24) + {base} AS _seq, {_lit(chunk.rel)} AS _file, "
+            f"coalesce(a._sheet, '') AS _sheet, "
             f"CAST(a._row AS INTEGER) AS _row, {'true' if chunk.date1904 else 'false'} AS _d1904, "
             + ", ".join(f'{text(n)} AS "{n}"' for n in table.names)
             + f", {_extra_sql([(h, text(x)) for h, x in zip(chunk.extras, xs)])} AS _extra "
             f"FROM {rel} a WHERE NOT a._skip")
 
 
-def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | None:
-    """A large csv parsed by DuckDB -> temp table _chunk; (rows read, rows skipped), or None when
-    a row is wider than expected, or when records and physical lines differ (a quoted field
-    spanning lines, a blank line, bare-CR line ends): the caller then falls back to the Python
-    reader, whose row numbers are physical line numbers."""
-    table = TABLES[chunk.table]
-    base = file_index << 32
+def _native_source(chunk: NativeCsv) -> str:
     decl = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(chunk.width)) + "}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({_lit(chunk.path)}, "
-        f"header = false, skip = {chunk.skip}, columns = {decl}, delim = ',', quote = '\"', "
-        f"escape = '\"', auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
-    wide, records = con.execute(
-        f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*) FROM _raw").fetchone()
-    if wide or chunk.skip + records != chunk.lines:
-        con.execute("DROP TABLE _raw")
-        return None
+    delim = "'\\t'" if chunk.delim == "\t" else "','"
+    return (f"read_csv({_lit(chunk.path)}, header = false, skip = {chunk.skip}, columns = {decl}, "
+            f"delim = {'E' if chunk.delim == chr(9) else ''}{delim}, quote = '\"', escape = '\"', "
+            f"auto_detect = false, null_padding = true, strict_mode = false, parallel = false)")
+
+
+def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int, int, str] | None:
+    """A large text file parsed by DuckDB -> temp view _rawc; (data rows read — undecodable
+    lines included —, rows skipped, undecodable lines, the SELECT of the data rows' raw text),
+    or None when a row is wider than expected, or when records and physical lines differ (a
+    quoted field spanning lines, a blank line, bare-CR line ends): the caller then falls back
+    to the Python reader, whose row numbers are physical line numbers. Nothing the size of the
+    file is held: the counts are one streaming pass, the rows another (emit)."""
+    table = TABLES[chunk.table]
+    base = file_index << SEQ_FILE_SHIFT
     trim = "' \t\r\n\u3000\u00a0\u200b\ufeff'"
     first = "coalesce(" + ", ".join(f"nullif(trim(c{i}, {trim}), '')" for i in range(chunk.width)) + ")"
     hdr = [h if isinstance(h, str) else "" for h in chunk.header_cells]
@@ -285,34 +455,75 @@ def load_native(con, chunk: NativeCsv, file_index: int) -> tuple[int, int] | Non
     # a 合计-like prefix nor the header's first character is a data row
     h0c = (hdr[0].strip()[:1] if hdr else "")
     prefixes = "|".join(SKIP_PREFIXES)
-    fast = (f"regexp_matches(c0, '^[^{trim[1:-1]}]') AND NOT regexp_matches(c0, '^({prefixes})')"
+    fast = (f"regexp_matches(c0, '^[^{trim[1:-1]}\x01]') AND NOT regexp_matches(c0, '^({prefixes})')"
             + (f" AND NOT starts_with(c0, {_lit(h0c)})" if h0c else ""))
     same = " AND ".join(
         [f"coalesce(trim(c{i}, {trim}), '') = {_lit(h.strip())}" for i, h in enumerate(hdr)]
         + [f"c{i} IS NULL" for i in range(len(hdr), chunk.width)])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _rawc AS
-        SELECT rowid AS _i, *,
+    # a view, not a table: every pass streams the file (row_number() OVER () streams, and the
+    # reader is not parallel, so _i is the record's position); nothing the size of the file is held
+    view = f"""
+        CREATE OR REPLACE TEMP VIEW _rawc AS
+        SELECT row_number() OVER () - 1 AS _i, *,
                CASE WHEN {fast} THEN NULL
+                    WHEN starts_with(c0, chr(1)) THEN 'bad'
                     WHEN {first} IS NULL THEN 'empty'
                     WHEN regexp_matches({first}, '^({"|".join(SKIP_PREFIXES)})') THEN 'total'
                     WHEN {same} THEN 'header' END AS _skip
-        FROM _raw""")
-    read, skipped = con.execute(
-        "SELECT count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IS NOT NULL) "
-        "FROM _rawc").fetchone()
+        FROM {_native_source(chunk)}"""
+    import duckdb
+
+    side = side_connection()
+    side.execute(view)
+    try:
+        wide, records, read, skipped, bad = side.execute(
+            f"SELECT count(*) FILTER (WHERE c{chunk.width - 1} IS NOT NULL), count(*), "
+            "count(*) FILTER (WHERE _skip IS NULL), count(*) FILTER (WHERE _skip IN ('empty', 'total', 'header')), "
+            "count(*) FILTER (WHERE _skip = 'bad') FROM _rawc").fetchall()[0]
+    except duckdb.Error:          # what DuckDB's reader refuses (a line over its limit …): the Python reader
+        side.execute("DROP VIEW _rawc")
+        return None
+    if wide or chunk.skip + records != chunk.lines:
+        side.execute("DROP VIEW _rawc")
+        return None
+    con.execute(view)
     sel = ", ".join(
         (f'c{chunk.columns[c]}' if c in chunk.columns else "CAST(NULL AS VARCHAR)") + f' AS "{c}"'
         for c in table.names)
     extra = _extra_sql([(h, f"c{i}") for h, i in chunk.extras.items()])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _chunk AS
-        SELECT _i + {base} AS _seq, {_lit(chunk.rel)} AS _file, '' AS _sheet,
-               CAST({chunk.skip} + _i + 1 AS INTEGER) AS _row, false AS _d1904, {sel}, {extra} AS _extra
-        FROM _rawc WHERE _skip IS NULL ORDER BY _i""")
-    con.execute("DROP TABLE _raw")
-    con.execute("DROP TABLE _rawc")
-    return read, skipped
+    source = (f"(SELECT _i + {base} AS _seq, {_lit(chunk.rel)} AS _file, '' AS _sheet, "
+              f"CAST({chunk.skip} + _i + 1 AS INTEGER) AS _row, false AS _d1904, {sel}, {extra} AS _extra "
+              f"FROM _rawc WHERE _skip IS NULL)")
+    return read + bad, skipped, bad, source
+
+
+_SIDE = None
+
+
+def side_connection():
+    """A small DuckDB of this process for the passes over a large text file that need no table
+    (counts, the >half rule): its own memory limit keeps DuckDB's reader from holding the
+    whole file (a reader that is not parallel keeps every buffer it read while it has room)."""
+    global _SIDE
+    if _SIDE is None:
+        import duckdb
+
+        _SIDE = duckdb.connect(config={"memory_limit": "192MB", "threads": 1})
+        N.install(_SIDE)
+    return _SIDE
+
+
+def _native_bad_rows(chunk: NativeCsv, limit: int) -> str:
+    """SELECT of the (first `limit`) undecodable lines of a native chunk, as rejected_rows."""
+    return (f"SELECT {_lit(chunk.rel)}, '', CAST({chunk.skip} + _i + 1 AS INTEGER), {_lit(chunk.table)}, "
+            f"{_lit(UNDECODABLE)}, CAST(json_object('行内容', substr(c0, 2)) AS VARCHAR) "
+            f"FROM _rawc WHERE _skip = 'bad' LIMIT {limit}")
+
+
+def _listed_bad(bad: int, read: int) -> int:
+    """Undecodable lines listed in rejected_rows: all of them, unless they alone make the sheet
+    not loaded (more than half): then the first MAX_LISTED_REJECTED (all are counted)."""
+    return bad if bad * 2 <= read else min(bad, MAX_LISTED_REJECTED)
 
 
 def norm_select(table: Table, source: str = "_chunk") -> str:
@@ -327,42 +538,179 @@ def norm_select(table: Table, source: str = "_chunk") -> str:
             f"FROM {source} s) p")
 
 
+@dataclass
+class Emitted:
+    """Normalised rows handed to the stager: the relation that holds them, the reports of their
+    sheets (sheet name -> report index), and how to take a sheet's rows back (drop(sheet))."""
+    table: str
+    relation: str
+    sheets: dict[str, int]
+    drop: object          # callable(sheet name)
+
+
 def stage_outcome(con, out: FileOutcome, path: Path, rel: str, kind: str | None, tmpdir: str,
-                  index: int, emit) -> FileOutcome:
-    """Load and normalise every chunk of a file's outcome; emit(table, select_sql) takes each
-    normalised chunk. Updates the native csv reports; falls back to the Python reader when a
-    csv row is wider than its header."""
+                  index: int, emit, reject) -> FileOutcome:
+    """Load and normalise every chunk of a file's outcome; emit(table, select_sql, lo, hi, sheets)
+    takes each normalised chunk (rows with lo <= _seq < hi) and returns an Emitted;
+    reject(select_sql) takes rejected rows. Updates the native csv reports; falls back to the
+    Python reader when DuckDB cannot number a large csv's records as its lines. Then judges
+    every loaded sheet (judge): more than half of its rows unusable, and it is not loaded."""
     pending = list(out.chunks)
-    offset = 0
+    emitted: list[Emitted] = []
+    base = index << SEQ_FILE_SHIFT
     while pending:
         chunk = pending.pop(0)
         if isinstance(chunk, NativeCsv):
             counts = load_native(con, chunk, index)
-            if chunk.path != chunk.source and counts is not None:
-                os.unlink(chunk.path)
-            if counts is None:            # a row wider than the header: the Python reader
+            if counts is None:            # records are not lines, or a row wider than the header
+                if chunk.path != chunk.source:
+                    os.unlink(chunk.path)
                 fallback = read_one(path, rel, kind, tmpdir, index, native=False)
                 out.reports, out.rejected = fallback.reports, out.rejected + fallback.rejected
+                out.undecodable = fallback.undecodable
                 pending = list(fallback.chunks) + pending
                 continue
+            read, skipped, bad, source = counts
             rep = out.reports[chunk.report_index]
-            rep.rows_read, rep.rows_skipped = counts[0], rep.rows_skipped + counts[1]
-            emit(chunk.table, norm_select(TABLES[chunk.table]))
-            con.execute("DROP TABLE _chunk")
+            rep.rows_read, rep.rows_skipped = read, rep.rows_skipped + skipped
+            out.undecodable[chunk.report_index] = bad
+            if bad:
+                reject(_native_bad_rows(chunk, _listed_bad(bad, read)))
+            if not prejudge(side_connection(), out, chunk.report_index, TABLES[chunk.table], source, reject):
+                emitted.append(emit(chunk.table, norm_select(TABLES[chunk.table], source), base,
+                                    base + (1 << SEQ_FILE_SHIFT), {"": chunk.report_index}))
+            con.execute("DROP VIEW _rawc")
+            side_connection().execute("DROP VIEW _rawc")
+            if chunk.path != chunk.source:
+                os.unlink(chunk.path)
         else:           # normalised straight from the chunk (no staging table)
             if chunk.data is not None:
                 con.register("_arrow_chunk", chunk.data)
             try:
-                emit(chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index, offset)})"))
+                emitted.append(emit(chunk.table, norm_select(TABLES[chunk.table], f"({chunk_source(chunk, index)})"),
+                                    base, base + (1 << SEQ_FILE_SHIFT), chunk.sheets))
             finally:
                 if chunk.data is not None:
                     con.unregister("_arrow_chunk")
                     chunk.data = None
                 else:
                     os.unlink(chunk.path)
-            offset += 1 << 24
     out.chunks = []
+    for table in {e.table for e in emitted}:
+        judge(con, out, [e for e in emitted if e.table == table], reject)
+    staged = {ri for e in emitted for ri in e.sheets.values()}
+    for ri, rep in enumerate(out.reports):       # sheets whose every data row was undecodable
+        if ri not in staged and rep.status == "loaded" and rep.kind and out.undecodable.get(ri):
+            table = TABLES[rep.kind]
+            failing = [c for c in table.columns if N.raw_present_typed_null(c, "r", "t")]
+            reason = _verdict(table, rep, ("", 0, 0, *[0] * len(failing)), failing, out.undecodable[ri])
+            if reason:
+                _refuse(table, rep, reason, None, "", out.undecodable[ri], reject)
     return out
+
+
+def _stats_sql(table: Table, rel: str) -> tuple[str, list]:
+    """Per sheet of the normalised rows `rel`: rows that cannot be attributed, rows (otherwise
+    attributable) with a value that does not parse, and per typed column its parse failures."""
+    # SCH-02's condition (N.raw_present_typed_null), the cleaning only where the value is NULL
+    fails = [(c, f'CASE WHEN n."{c.name}" IS NULL AND n."raw:{c.name}" IS NOT NULL '
+                 f'THEN cc_text(n."raw:{c.name}") IS NOT NULL ELSE false END')
+             for c in table.columns if N.raw_present_typed_null(c, "r", "t")]
+    unattr = " AND ".join(f'n."{k}" IS NULL' for k in table.keys)
+    anyfail = " OR ".join(f"({f})" for _, f in fails) or "false"
+    cols = "".join(f", count(*) FILTER (WHERE {f})" for _, f in fails)
+    return (f"SELECT n._sheet, count(*) FILTER (WHERE {unattr}), "
+            f"count(*) FILTER (WHERE NOT ({unattr}) AND ({anyfail})){cols} "
+            f"FROM ({rel}) n GROUP BY n._sheet"), [c for c, _ in fails]
+
+
+def _verdict(table: Table, rep: FileReport, stats: tuple, failing: list, n_bad: int) -> str | None:
+    """The sentence of a sheet that is not loaded by the >half rule, or None."""
+    n_unattr, n_unparse, per_col = stats[1], stats[2], stats[3:]
+    total = rep.rows_read
+    bad = n_bad + n_unattr + (n_unparse if total >= HALF_RULE_MIN_ROWS else 0)
+    if bad * 2 <= total:
+        return None
+    causes = [(n_bad, "是含有无法识别的字符（文件编码错误）"),
+              (n_unattr, f"是缺少{KEY_LABEL.get(table.name, table.col(table.keys[0]).header)}")]
+    if total >= HALF_RULE_MIN_ROWS:
+        causes += [(k, f"在“{rep.columns.get(c.name) or c.header}”列") for c, k in zip(failing, per_col)]
+    cause = max(causes, key=lambda x: x[0])[1]
+    return f"超过一半的行无法识别（{total:,}行中有{bad:,}行），最常见的问题{cause}：文件未载入"
+
+
+def _refuse(table: Table, rep: FileReport, reason: str, rel, sheet: str, n_bad: int, reject) -> None:
+    """Mark a sheet not loaded; list its first rows (`rel`: normalised rows, or a function of a
+    row count giving the first normalised rows) in rejected_rows."""
+    rep.status = "rejected"
+    rep.problems.append(reason)
+    rep.rows_rejected, rep.rows_loaded = rep.rows_read, 0
+    room = max(0, MAX_LISTED_REJECTED - min(n_bad, MAX_LISTED_REJECTED))
+    if room and rel is not None:
+        src = rel(room) if callable(rel) else rel
+        reject(f"SELECT n._file, n._sheet, n._row, '{table.name}', {_lit(reason)}, {_raw_json(table)} "
+               f"FROM ({src}) n WHERE n._sheet = {_lit(sheet)} ORDER BY n._seq LIMIT {room}")
+
+
+def judge(con, out: FileOutcome, parts: list[Emitted], reject) -> None:
+    """The >half rule, for the sheets of one kind of a file (one query, grouped by sheet).
+
+    A sheet is not loaded when more than half of its data rows cannot be decoded, cannot be
+    attributed (no key), or — in a sheet of at least HALF_RULE_MIN_ROWS data rows — hold a
+    value that does not parse (SCH-02). Then every row of it counts as rejected with one
+    sentence naming the count and the commonest cause (rejected_rows lists the first
+    MAX_LISTED_REJECTED); its rows leave no canonical row and no schema finding (they are
+    taken back from the stager)."""
+    sheets: dict[str, int] = {}
+    for p in parts:
+        sheets.update(p.sheets)
+    if not any(out.reports[ri].status == "loaded" and out.reports[ri].rows_read for ri in sheets.values()):
+        return
+    table = TABLES[parts[0].table]
+    unique = list({p.relation: p for p in parts}.values())     # chunks of a file may share a range
+    rel = " UNION ALL ".join(f"SELECT * FROM {p.relation}" for p in unique)
+    sql, failing = _stats_sql(table, rel)
+    stats = {row[0]: row for row in con.execute(sql).fetchall()}
+    for sheet, ri in sheets.items():
+        if out.reports[ri].status != "loaded" or not out.reports[ri].rows_read:
+            continue
+        row = stats.get(sheet) or (sheet, 0, 0, *[0] * len(failing))     # every row undecodable
+        rep, n_bad = out.reports[ri], out.undecodable.get(ri, 0)
+        reason = _verdict(table, rep, row, failing, n_bad)
+        if reason:
+            _refuse(table, rep, reason, rel, row[0], n_bad, reject)
+            for p in unique:
+                if row[0] in p.sheets:
+                    p.drop(row[0])
+
+
+PREJUDGE_SAMPLE = 2_000
+
+
+def prejudge(con, out: FileOutcome, ri: int, table: Table, source: str, reject) -> bool:
+    """The >half rule on a large text file before its rows are staged (so that a file of junk
+    is never held twice): a sample of its first rows first; only when more than 40% of them
+    are unusable, the whole file, streaming (an aggregate, nothing materialised). True when the
+    file is not loaded (then it has been refused)."""
+    rep = out.reports[ri]
+    n_bad = out.undecodable.get(ri, 0)
+    if rep.rows_read < 2 * PREJUDGE_SAMPLE:
+        return False
+    if n_bad * 2 <= rep.rows_read:      # else undecodable lines alone decide: no sample needed
+        sql, failing = _stats_sql(table, norm_select(table, f"(SELECT * FROM {source} LIMIT {PREJUDGE_SAMPLE})"))
+        rows = con.execute(sql).fetchall()
+        sample = rows[0] if rows else (None, 0, 0)
+        if (sample[1] + sample[2]) / PREJUDGE_SAMPLE + n_bad / rep.rows_read <= 0.4:
+            return False
+    sql, failing = _stats_sql(table, norm_select(table, source))
+    rows = con.execute(sql).fetchall()
+    if not rows:
+        return False
+    reason = _verdict(table, rep, rows[0], failing, n_bad)
+    if reason:
+        _refuse(table, rep, reason, lambda k: norm_select(table, f"(SELECT * FROM {source} LIMIT {k})"),
+                rows[0][0], n_bad, reject)
+    return reason is not None
 
 
 _WORKER_CON = None
@@ -370,11 +718,11 @@ _WORKER_CON = None
 
 def _worker(args) -> FileOutcome:
     """Pool worker: read one file and normalise it in its own DuckDB; typed chunks go back as
-    parquet files in the shared temporary folder."""
+    parquet files in the shared temporary folder (rejected rows of sheets judged there too)."""
     global _WORKER_CON
     import duckdb
 
-    path, rel, kind, tmpdir, index = args
+    path, rel, kind, tmpdir, index, max_sheets = args
     if _WORKER_CON is None:
         # bounded memory per worker: beyond the limit DuckDB spills to the ingest's temp folder
         _WORKER_CON = duckdb.connect(config={
@@ -382,20 +730,34 @@ def _worker(args) -> FileOutcome:
             "memory_limit": os.environ.get("CARDCHECK_WORKER_MEMORY_LIMIT", "1GB")})
         N.install(_WORKER_CON)
     con = _WORKER_CON
-    out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True)
+    out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True, max_sheets=max_sheets)
     typed: list[Typed] = []
 
-    def emit(table: str, select: str) -> None:
-        target = Path(tmpdir) / f"{index:06d}_{len(typed):03d}.parquet"
-        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)")
-        typed.append(Typed(table, str(target)))
+    def emit(table: str, select: str, lo: int, hi: int, sheets: dict[str, int]) -> Emitted:
+        target = Path(tmpdir) / f"{index:06d}_{len(typed):05d}.parquet"
+        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
+        t = Typed(table, str(target))
+        typed.append(t)
 
-    stage_outcome(con, out, Path(path), rel, kind, tmpdir, index, emit)
+        def drop(sheet: str) -> None:       # rewrite the chunk without that sheet's rows
+            kept = t.path + ".kept"
+            con.execute(f"COPY (SELECT * FROM read_parquet({_lit(t.path)}) WHERE _sheet <> {_lit(sheet)}) "
+                        f"TO {_lit(kept)} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
+            os.replace(kept, t.path)
+        return Emitted(table, f"read_parquet({_lit(str(target))})", sheets, drop)
+
+    def reject(select: str) -> None:
+        target = Path(tmpdir) / f"{index:06d}_rej{len(out.rejected_files):03d}.parquet"
+        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet)").fetchall()
+        out.rejected_files.append(str(target))
+
+    stage_outcome(con, out, Path(path), rel, kind, tmpdir, index, emit, reject)
     out.chunks = typed
     return out
 
 
 PARALLEL_MIN_BYTES = 8 * 1024**2      # below this, a worker pool's start-up costs more than it saves
+PARALLEL_SECOND_FILE_BYTES = 512 * 1024   # … and unless a second file has this much to read
 
 
 class Stager:
@@ -411,13 +773,18 @@ class Stager:
         self.tables: set[str] = set()
         self.parquet: dict[str, list[str]] = {}
 
-    def add_select(self, table: str, select: str) -> None:
+    def add_select(self, table: str, select: str, lo: int, hi: int, sheets: dict[str, int]) -> Emitted:
         self.kinds.add(table)
+        name = f'"_norm_{table}"'
         if table not in self.tables:
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "_norm_{table}" AS {select}')
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE {name} AS {select}')
             self.tables.add(table)
         else:
-            self.con.execute(f'INSERT INTO "_norm_{table}" {select}')
+            self.con.execute(f'INSERT INTO {name} {select}')
+        where = f"_seq >= {lo} AND _seq < {hi}"
+        return Emitted(table, f"(SELECT * FROM {name} WHERE {where})", sheets,
+                       lambda sheet: self.con.execute(
+                           f"DELETE FROM {name} WHERE {where} AND _sheet = {_lit(sheet)}").fetchall())
 
     def add_typed(self, chunk: Typed) -> None:
         self.kinds.add(chunk.table)
@@ -594,12 +961,13 @@ def finalize_kind(con, table: Table, source: str | None = None) -> None:
         con.execute(f'DROP TABLE "_norm_{t}"')
 
 
-def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool):
+def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool,
+              max_sheets: int | None = None):
     """(index, rel, FileOutcome) for every file, in file order; in a 2-process pool for big drops."""
     rels = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in files]
     if not parallel:
         for i, (p, rel) in enumerate(zip(files, rels)):
-            yield i, rel, read_one(p, rel, kind, tmpdir, i)
+            yield i, rel, read_one(p, rel, kind, tmpdir, i, max_sheets=max_sheets)
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -608,24 +976,34 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
     # workers read and normalise; the main process only loads their parquet and dedupes
     workers = max(1, min(len(files), int(os.environ.get("CARDCHECK_READERS", os.cpu_count() or 1)), 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        args = [(str(p), rel, kind, tmpdir, i) for i, (p, rel) in enumerate(zip(files, rels))]
+        args = [(str(p), rel, kind, tmpdir, i, max_sheets) for i, (p, rel) in enumerate(zip(files, rels))]
         for i, out in enumerate(pool.map(_worker, args)):
             yield i, rels[i], out
 
 
 def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
-           progress=None, parallel: bool | None = None) -> list[FileReport]:
-    """Read, recognise, stage and load every file; return one report per (file, sheet)."""
+           progress=None, parallel: bool | None = None,
+           max_sheets: int | None = None) -> list[FileReport]:
+    """Read, recognise, stage and load every file; return one report per (file, sheet).
+
+    `max_sheets`: sheets a workbook may have (default pipeline.read.MAX_SHEETS); a workbook
+    with more is refused before any sheet is read."""
     ensure_tables(con)
     con.execute(REJECTED_DDL)
     N.install(con)
     stager = Stager(con)
     reports: list[FileReport] = []
     if parallel is None:
-        parallel = len(files) > 1 and (os.cpu_count() or 1) > 1 and \
-            sum(p.stat().st_size for p in files if p.is_file()) >= PARALLEL_MIN_BYTES
+        # a pool pays when at least two files have real work (one huge file beside small ones
+        # gains nothing, and each worker holds its own interpreter and DuckDB)
+        sizes = sorted((p.stat().st_size for p in files if p.is_file()), reverse=True)
+        parallel = len(sizes) > 1 and (os.cpu_count() or 1) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES \
+            and sizes[1] >= PARALLEL_SECOND_FILE_BYTES
     with tempfile.TemporaryDirectory(prefix="cardcheck-") as tmp:
-        for i, rel, out in _outcomes(files, root, kind, tmp, parallel):
+        def reject(select: str) -> None:
+            con.execute(f"INSERT INTO rejected_rows {select}")
+
+        for i, rel, out in _outcomes(files, root, kind, tmp, parallel, max_sheets):
             reported = list(out.reports)
             reports.extend(reported)
             if out.rejected:
@@ -634,8 +1012,15 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
                 for chunk in out.chunks:
                     stager.add_typed(chunk)
             else:
-                stage_outcome(con, out, files[i], rel, kind, tmp, i, stager.add_select)
-            reports[-len(reported):] = out.reports      # a csv fallback may have replaced them
+                n = len(out.rejected)
+                stage_outcome(con, out, files[i], rel, kind, tmp, i, stager.add_select, reject)
+                if len(out.rejected) > n:           # a fallback's own rows
+                    con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected[n:])
+            for f in out.rejected_files:
+                con.execute(f"INSERT INTO rejected_rows SELECT * FROM read_parquet({_lit(f)})")
+                os.unlink(f)
+            if reported:
+                reports[-len(reported):] = out.reports      # a csv fallback may have replaced them
             if progress:
                 progress(rel)
         for t in TABLES.values():

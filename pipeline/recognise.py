@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.read import Sheet, cell_text, row_text
-from schemas.headers import is_known, map_columns, norm_header
+from schemas.headers import is_known, map_normed, norm_header
 from schemas.tables import TABLES
 
 HEADER_SCAN_ROWS = 40
+MAX_EXTRAS = 256            # extra columns kept per sheet (a header wider than that is not a real export)
 SKIP_PREFIXES = ("合计", "总计", "小计", "制表人", "填表人", "审核人", "备注")
 
 
@@ -24,22 +25,35 @@ class Layout:
     kind: str | None = None
     columns: dict[str, int] = field(default_factory=dict)    # canonical -> file column index
     extras: dict[str, int] = field(default_factory=dict)     # other header -> file column index
-    problem: str | None = None        # unrecognised / ambiguous / missing columns
+    problem: str | None = None        # unrecognised / ambiguous / missing columns (plain Chinese)
+    dropped_extras: int = 0           # extra columns beyond MAX_EXTRAS, not kept
     missing: list[str] = field(default_factory=list)         # req headers missing (SCH-01)
     candidates: list[str] = field(default_factory=list)
 
 
-def _fill_merged(sheet: Sheet, r: int, row: list[str]) -> list[str]:
+def _merges_at(sheet: Sheet, rows: tuple[int, ...], width: int) -> list[tuple[int, int, int, int]]:
+    """The merged ranges that touch the given rows, clipped to `width` columns, each once
+    (only merges touching the header rows matter; a sheet may hold thousands)."""
+    out = set()
+    for (r0, c0), (r1, c1) in sheet.merged:
+        if c0 < width and any(r0 <= r <= r1 for r in rows):
+            out.add((r0, c0, r1, min(c1, width - 1)))
+    return sorted(out)
+
+
+def _fill_merged(sheet: Sheet, r: int, row: list, width: int, merges) -> list[str]:
     """Merged cells take their top-left value (for header rows)."""
     out = row_text(row)
-    for (r0, c0), (r1, c1) in sheet.merged:
+    if len(out) < width:
+        out += [""] * (width - len(out))
+    for r0, c0, r1, c1 in merges:
         if r0 <= r <= r1:
             top = cell_text(sheet.rows[r0][c0]) if r0 < len(sheet.rows) and c0 < len(sheet.rows[r0]) else ""
             for c in range(c0, c1 + 1):
-                while len(out) <= c:
-                    out.append("")
                 if c != c0 or r != r0:
                     out[c] = top
+    while out and out[-1] == "" and len(out) > len(row):
+        out.pop()
     return out
 
 
@@ -60,10 +74,12 @@ def find_header(sheet: Sheet) -> tuple[int, list[str], int] | None:
             best, best_score = i, score
     if best is None:
         return None
-    lower = _fill_merged(sheet, best, sheet.rows[best])
+    width = max(len(sheet.rows[best]), len(sheet.rows[best - 1]) if best > 0 else 0)
+    merges = _merges_at(sheet, (best - 1, best), width) if sheet.merged else []
+    lower = _fill_merged(sheet, best, sheet.rows[best], width, merges)
     headers, n_rows = lower, 1
     if best > 0:
-        upper = _fill_merged(sheet, best - 1, sheet.rows[best - 1])
+        upper = _fill_merged(sheet, best - 1, sheet.rows[best - 1], width, merges)
         width = max(len(lower), len(upper))
         lower_p = lower + [""] * (width - len(lower))
         upper_p = upper + [""] * (width - len(upper))
@@ -81,9 +97,10 @@ def recognise(sheet: Sheet, kind: str | None = None) -> Layout | None:
     idx, headers, n_rows = found
     lay = Layout(header_index=idx, headers=headers, header_rows=n_rows)
     tables = [TABLES[kind]] if kind else list(TABLES.values())
+    normed = [norm_header(h) for h in headers]
     full, partial = [], []
     for t in tables:
-        cols = map_columns(t, headers)
+        cols = map_normed(t, normed)
         req = t.required
         present_req = [c for c in req if c in cols]
         if len(present_req) == len(req):
@@ -95,31 +112,46 @@ def recognise(sheet: Sheet, kind: str | None = None) -> Layout | None:
         full.sort(key=lambda x: -x[0])
         if len(full) > 1 and full[0][0] == full[1][0]:
             lay.candidates = [f[1] for f in full if f[0] == full[0][0]]
-            lay.problem = "ambiguous header: matches " + " and ".join(lay.candidates) + " equally"
+            lay.problem = _ambiguous(lay.candidates)
             return lay
         _, lay.kind, lay.columns = full[0]
     else:
         partial.sort(key=lambda x: (-x[0], -x[1]))
-        best = [p for p in partial if p[0] >= 0.5 and TABLES[p[2]].key_header in p[3]]
+        # a kind named by the caller (validate --kind) is reported with its missing columns,
+        # however few of them are present
+        best = partial if kind else [p for p in partial if p[0] >= 0.5 and TABLES[p[2]].key_header in p[3]]
         if not best:
-            lay.problem = "header matches no known table kind"
+            lay.problem = "表头与任何一种数据表都对不上，未载入"
             return lay
         if len(best) > 1 and (best[0][0], best[0][1]) == (best[1][0], best[1][1]):
             lay.candidates = [best[0][2], best[1][2]]
-            lay.problem = "ambiguous header: matches " + " and ".join(lay.candidates) + " equally"
+            lay.problem = _ambiguous(lay.candidates)
             return lay
         share, _, lay.kind, lay.columns, lay.missing = best[0]
         t = TABLES[lay.kind]
-        lay.problem = "missing required column(s): " + ", ".join(t.col(m).header for m in lay.missing)
+        lay.problem = (f"按{t.title}表识别，缺少必需列：" + "、".join(t.col(m).header for m in lay.missing)
+                       + "，未载入")
         return lay
     used = set(lay.columns.values())
-    for i, h in enumerate(headers):
-        if i not in used and norm_header(h):
-            name = norm_header(h)
-            while name in lay.extras:
-                name += "_"
-            lay.extras[name] = i
+    seen: dict[str, int] = {}
+    for i, name in enumerate(normed):
+        if i in used or not name:
+            continue
+        if len(lay.extras) >= MAX_EXTRAS:
+            lay.dropped_extras += 1
+            continue
+        k = seen.get(name, 0)
+        seen[name] = k + 1
+        key = name + "_" * k
+        while key in lay.extras:          # a header that itself ends in "_"
+            key += "_"
+        lay.extras[key] = i
     return lay
+
+
+def _ambiguous(kinds: list[str]) -> str:
+    return ("表头同时符合" + "和".join(f"“{TABLES[k].title}”" for k in kinds)
+            + "，无法确定是哪一种表，未载入")
 
 
 _STRIP = " \t\r\n\u3000\u00a0\u200b\ufeff"

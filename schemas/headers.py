@@ -44,7 +44,16 @@ def index() -> HeaderIndex:
     return HeaderIndex(exact, unitless)
 
 
+@lru_cache(maxsize=1)
+def _all_cjk() -> bool:
+    """Every known header holds a CJK character (so a cell without one is no header)."""
+    return all(any(ch >= "\u2e80" for ch in k) for k in index().exact)
+
+
+@lru_cache(maxsize=1 << 16)
 def is_known(cell: str) -> bool:
+    if not cell or len(cell) > 64 or (_all_cjk() and max(cell) < "\u2e80"):
+        return False
     n = norm_header(cell)
     if not n:
         return False
@@ -54,11 +63,22 @@ def is_known(cell: str) -> bool:
 
 def map_columns(table: Table, headers: list[str]) -> dict[str, int]:
     """Canonical column -> index of the file column holding it (first match; exact names first)."""
-    normed = [norm_header(h) for h in headers]
+    return map_normed(table, [norm_header(h) for h in headers])
+
+
+def map_normed(table: Table, normed: list[str]) -> dict[str, int]:
+    """map_columns over headers already normalised (work linear in the headers: positions are
+    looked up by name, not searched)."""
     result: dict[str, int] = {}
     used: set[int] = set()
+    exact: dict[str, list[int]] = {}
+    unitless: dict[str, list[int]] = {}
+    for i, n in enumerate(normed):
+        if n:
+            exact.setdefault(n, []).append(i)
+            unitless.setdefault(strip_unit(n), []).append(i)
     # pass 1: exact names (canonical header first, then aliases); pass 2: unit-stripped
-    for strip in (False, True):
+    for strip, where in ((False, exact), (True, unitless)):
         for c in table.columns:
             if c.name in result:
                 continue
@@ -66,13 +86,9 @@ def map_columns(table: Table, headers: list[str]) -> dict[str, int]:
                 target = norm_header(h)
                 if strip:
                     target = strip_unit(target)
-                for i, n in enumerate(normed):
-                    if i in used or not n:
-                        continue
-                    if (strip_unit(n) if strip else n) == target:
-                        result[c.name] = i
-                        used.add(i)
-                        break
-                if c.name in result:
+                i = next((i for i in where.get(target, ()) if i not in used), None)
+                if i is not None:
+                    result[c.name] = i
+                    used.add(i)
                     break
     return result

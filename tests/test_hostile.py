@@ -53,7 +53,7 @@ def test_zip_bomb_refused_before_parsing(tmp_path):
     p = tmp_path / "bomb.xlsx"
     zip_bomb(p)
     t = time.perf_counter()
-    with pytest.raises(ReadError, match="zip bomb|expand"):
+    with pytest.raises(ReadError, match="疑似恶意文件"):
         read_file(p)
     assert time.perf_counter() - t < 2
 
@@ -71,7 +71,7 @@ def test_lying_zip_sizes_refused(tmp_path):
         struct.pack_into("<I", data, pos + 24, 3 * 1024**3)
         pos = data.find(b"PK\x01\x02", pos + 4)
     p.write_bytes(bytes(data))
-    with pytest.raises(ReadError, match="GiB|expand"):
+    with pytest.raises(ReadError, match="解压后过大"):
         read_file(p)
 
 
@@ -80,7 +80,7 @@ def test_password_protected_workbook(tmp_path):
     p = tmp_path / "secret.xlsx"
     p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512
                   + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512)
-    with pytest.raises(ReadError, match="password"):
+    with pytest.raises(ReadError, match="密码"):
         read_file(p)
 
 

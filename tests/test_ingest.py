@@ -178,6 +178,7 @@ def test_recognition_refusals(tmp_path):
     a, b = reps
     assert a.kind is None and a.status == "skipped"
     assert b.kind == "members" and b.status == "rejected" and b.missing_columns == ["与户主关系"]
+    assert b.problems == ["按家庭成员表识别，缺少必需列：与户主关系，未载入"]
     assert (b.rows_read, b.rows_rejected, b.rows_loaded) == (1, 1, 0)
 
 
@@ -190,9 +191,9 @@ def test_ambiguous_header(tmp_path):
 
 
 @pytest.mark.parametrize("content,name,reason", [
-    (b"", "e.xlsx", "empty file"),
-    (b"just some text\n", "t.xlsx", "not a spreadsheet"),
-    (b"PK\x03\x04garbage", "z.xlsx", "corrupt or truncated"),
+    (b"", "e.xlsx", "文件是空的"),
+    (b"%PDF-1.4 not a workbook\n", "t.xlsx", "不是电子表格（是PDF文件）"),
+    (b"PK\x03\x04garbage", "z.xlsx", "文件已损坏或不完整"),
 ])
 def test_unreadable_files(tmp_path, content, name, reason):
     (tmp_path / name).write_bytes(content)
@@ -223,7 +224,7 @@ def test_ambiguous_kind_is_reported_not_guessed(tmp_path):
     xlsx(tmp_path / "x.xlsx", [["姓名", "身份证号", "残疾证号", "单位名称"], ["张三", ID1, ID1 + "41", "某局"]])
     con, reps = load(tmp_path)
     conserve(reps)
-    assert reps[0].status == "rejected" and "ambiguous" in reps[0].problems[0]
+    assert reps[0].status == "rejected" and "无法确定是哪一种表" in reps[0].problems[0]
     assert (reps[0].rows_read, reps[0].rows_rejected) == (1, 1)
     assert con.execute("SELECT count(*) FROM disability").fetchone()[0] == 0
 
