@@ -1,5 +1,5 @@
 """Demo data generator: a fake county's monthly data drops (two periods), with the
-messiness of real exports and injected defects recorded in ``truth.json``.
+messiness of real exports and injected defects recorded in ``truth/<period>.json`` beside the drops.
 
 All people, IDs, phones and places are generated; IDs are structurally valid and use
 real region codes of 湘阴县 (430624) and a few neighbours.
@@ -3249,7 +3249,7 @@ def _plan_from_spec(spec, county, pd, rng, flags, messy):
 
 
 def write_drop(county: County, period: str, out_dir: Path, *, messy: bool = True, fmt: str = "excel") -> dict:
-    """Write one period's files into out_dir; returns (and writes as truth.json) the manifest."""
+    """Write one period's files into out_dir; returns (and writes to truth_path(out_dir)) the manifest."""
     pd = county.periods[period]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -3309,9 +3309,17 @@ def write_drop(county: County, period: str, out_dir: Path, *, messy: bool = True
              "clean_households": [h for h in hh_ids if h not in bad],
              "near_miss_households": sorted(pd.protected & set(hh_ids)),
              "files": files}
-    (out_dir / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False),
-                                        encoding="utf-8")
+    target = truth_path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8")
     return truth
+
+
+def truth_path(drop: Path) -> Path:
+    """Where the ground truth of a generated drop is kept: beside the drop, not inside it (a run
+    lists every file of its drop, and the truth is not a spreadsheet of the county)."""
+    drop = Path(drop)
+    return drop.parent / "truth" / f"{drop.name}.json"
 
 
 def generate_demo(root: Path, seed: int = 7, n_households: int = 3000, *, messy: bool = True,

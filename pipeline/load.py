@@ -975,10 +975,27 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
     # the main process normalises in DuckDB while the workers parse: leave it a core
     # workers read and normalise; the main process only loads their parquet and dedupes
     workers = max(1, min(len(files), int(os.environ.get("CARDCHECK_READERS", os.cpu_count() or 1)), 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init)
+    try:
         args = [(str(p), rel, kind, tmpdir, i, max_sheets) for i, (p, rel) in enumerate(zip(files, rels))]
         for i, out in enumerate(pool.map(_worker, args)):
             yield i, rels[i], out
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failure: stop the readers now rather than wait for their files
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _worker_init() -> None:
+    """Reader workers leave Ctrl-C to the main process (which stops them and says what was kept):
+    without this each worker would print its own KeyboardInterrupt traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,

@@ -269,7 +269,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 counter["n"] += 1
                 on_step(step("read", done=counter["n"], total=len(files), item=rel))
 
-            reports = ingest(con, files, drop, progress=file_done)
+            reports = ingest(con, files, drop, progress=file_done, max_sheets=params["max_sheets_per_workbook"])
             file_dicts = [r.as_dict() for r in reports]
             on_step(step("files", data=file_dicts))
             from schemas.models import validate_loaded

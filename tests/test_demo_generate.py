@@ -21,7 +21,7 @@ def excel_drop(tmp_path_factory):
 
 
 def _truth(d: Path) -> dict:
-    return json.loads((d / "truth.json").read_text(encoding="utf-8"))
+    return json.loads(g.truth_path(d).read_text(encoding="utf-8"))
 
 
 def _digest(d: Path) -> dict:

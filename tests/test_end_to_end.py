@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from checks.engine import ISSUE_COLUMNS
-from demo.generate import generate_demo
+from demo.generate import generate_demo, truth_path
 from pipeline.run import run
 
 N_HOUSEHOLDS = 400
@@ -42,7 +42,7 @@ def test_outputs_exist_with_contract_columns(demo_runs):
 def test_row_conservation_for_every_file(demo_runs):
     drops, results, _ = demo_runs
     for d, res in zip(drops, results):
-        truth = json.loads((d / "truth.json").read_text(encoding="utf-8"))
+        truth = json.loads(truth_path(d).read_text(encoding="utf-8"))
         files = res.manifest["files"]
         for f in files:
             assert f["rows_read"] == f["rows_loaded"] + f["rows_rejected"], f
@@ -81,7 +81,7 @@ def _match(issue: dict, defect: dict) -> bool:
 def test_every_injected_defect_is_found(demo_runs):
     drops, results, out = demo_runs
     for d in drops:
-        truth = json.loads((d / "truth.json").read_text(encoding="utf-8"))
+        truth = json.loads(truth_path(d).read_text(encoding="utf-8"))
         issues = read_issues(out / d.name / "issues.csv")
         by_rule: dict[str, list[dict]] = {}
         for i in issues:
@@ -95,7 +95,7 @@ def test_every_injected_defect_is_found(demo_runs):
 def test_sch01_file_is_refused(demo_runs):
     drops, results, _ = demo_runs
     for d, res in zip(drops, results):
-        truth = json.loads((d / "truth.json").read_text(encoding="utf-8"))
+        truth = json.loads(truth_path(d).read_text(encoding="utf-8"))
         if any(df["rule_id"] == "SCH-01" for df in truth["defects"]):
             assert any(f["missing_columns"] for f in res.manifest["files"])
 
@@ -103,7 +103,7 @@ def test_sch01_file_is_refused(demo_runs):
 def test_clean_households_stay_clean(demo_runs):
     drops, results, out = demo_runs
     for d in drops:
-        truth = json.loads((d / "truth.json").read_text(encoding="utf-8"))
+        truth = json.loads(truth_path(d).read_text(encoding="utf-8"))
         clean = set(truth["clean_households"])
         assert clean, "the generator lists clean households"
         issues = read_issues(out / d.name / "issues.csv")

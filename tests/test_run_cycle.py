@@ -361,3 +361,37 @@ def test_full_disk_at_the_database_commit_says_so_and_leaves_it_unchanged(tmp_pa
     assert con.execute("SELECT list(period) FROM runs").fetchone()[0] == ["2026-09"]
     con.close()
     assert not (out / "2026-10").exists()
+
+
+POOL_INTERRUPTED = """
+import os, signal, sys, tempfile
+from pathlib import Path
+import duckdb
+from pipeline.load import ingest
+root = Path(sys.argv[1])
+files = sorted(root.glob("*.xlsx"))
+con = duckdb.connect()
+n = {"files": 0}
+def progress(rel):
+    n["files"] += 1
+    if n["files"] == 1:
+        os.killpg(0, signal.SIGINT)          # Ctrl-C reaches the whole process group, readers included
+try:
+    ingest(con, files, root, parallel=True, progress=progress)
+    import time; time.sleep(5)
+except KeyboardInterrupt:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_stops_the_reader_pool_without_tracebacks(tmp_path):
+    """Ctrl-C reaches the readers too: the interrupt comes out of ingest as one KeyboardInterrupt,
+    with no traceback from any reader process (a guard; the readers now also ignore SIGINT and are
+    stopped at once instead of finishing their files)."""
+    drop = county(tmp_path / "d")
+    proc = subprocess.run([sys.executable, "-c", POOL_INTERRUPTED, str(drop)], cwd=ROOT, start_new_session=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
