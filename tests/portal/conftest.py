@@ -40,6 +40,7 @@ def wrong(valid: str) -> str:
     return valid[:-1] + ("0" if last != "0" else "1")
 
 
+NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴霞", "徐强", "孙丽"]
 MEMBER_HEADER = ["乡镇", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "性别"]
 
 
@@ -65,7 +66,7 @@ def member_rows(township: str, n: int, start: int = 1, bad: int = 0, village: st
         idn = pid(i)
         if bad and i - start < bad:
             idn = wrong(idn)
-        rows.append([township, village, f"4306241010{i:06d}", f"人员{i}", idn, "户主", "男"])
+        rows.append([township, village, f"4306241010{i:06d}", NAMES[i % len(NAMES)], idn, "户主", "男"])
     return rows
 
 
@@ -101,3 +102,31 @@ def login(client):
         client.force_login(user)
         return client
     return as_
+
+
+def upload(client, path: Path, period: str = PERIOD, name: str | None = None):
+    """POST one file to 上传校验; returns the Upload made."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.models import Upload
+
+    before = set(Upload.objects.values_list("pk", flat=True))
+    f = SimpleUploadedFile(name or path.name, path.read_bytes())
+    r = client.post("/uploads/", {"files": f, "period": period})
+    assert r.status_code == 302, r.content.decode()[:500]
+    new = Upload.objects.exclude(pk__in=before).get()
+    return new
+
+
+def submit(client, up, period: str = PERIOD, reason: str = ""):
+    return client.post(f"/submit/?period={period}", {"upload": up.key, "period": period, "reason": reason},
+                       follow=True)
+
+
+@pytest.fixture
+def other_data(settings, tmp_path):
+    """Point the portal at a data folder of the test's own (runs, summaries)."""
+    data = tmp_path / "data"
+    settings.PORTAL = {**settings.PORTAL, "data": data, "raw": data / "raw", "reports": data / "reports",
+                       "database": data / "clean" / "cardcheck.duckdb"}
+    return data
