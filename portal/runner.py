@@ -53,15 +53,16 @@ def start(user, period: str) -> RunRecord:
                                                 "at": timezone.now().isoformat()}])
         t = threading.Thread(target=work, args=(rec.pk,), daemon=True, name=f"cardcheck-run-{period}")
         _active[rec.key] = t
-    start_thread(t)
+    start_thread(t, rec.pk)
     return rec
 
 
-def start_thread(t: threading.Thread) -> None:
+def start_thread(t: threading.Thread, pk: int) -> None:
+    """Starts the run's thread (the tests replace it to run the work inline)."""
     t.start()
 
 
-def work(pk: int) -> None:
+def work(pk: int, close_db: bool = True) -> None:
     rec = RunRecord.objects.get(pk=pk)
     last_save = {"at": 0.0}
 
@@ -109,5 +110,6 @@ def work(pk: int) -> None:
         finally:
             with _lock:
                 _active.pop(rec.key, None)
-            close_old_connections()
-            connection.close()
+            if close_db:
+                close_old_connections()
+                connection.close()

@@ -187,8 +187,6 @@ def submit(user, up: Upload, period: str, reason: str = "") -> Submission:
             more = f"（{'，'.join(extra)}）" if extra else ""
             raise Refused(f"文件中有 {other} 行不属于{acc.township}{more}。乡镇账号只能提交本乡镇的数据，"
                           f"请删除这些行后重新上传。")
-    if up.n_error and not reason.strip():
-        raise Refused(f"该文件有 {up.n_error} 条错误。如确需提交，请填写提交理由。")
     ext = Path(up.stored).suffix
     with transaction.atomic():
         current = Submission.objects.filter(period=period, kind=kind, current=True)
@@ -199,6 +197,8 @@ def submit(user, up: Upload, period: str, reason: str = "") -> Submission:
             if towns:
                 raise Refused(f"本期「{title}」已由{'、'.join(towns)}按乡镇提交，县级不能再提交全县文件"
                               f"（两份文件的行会重复）。")
+        if up.n_error and not reason.strip():
+            raise Refused(f"该文件有 {up.n_error} 条错误。如确需提交，请填写提交理由。")
         same = Submission.objects.filter(period=period, kind=kind, scope=scope)
         version = (same.aggregate(m=Max("version"))["m"] or 0) + 1
         same.filter(current=True).update(current=False)

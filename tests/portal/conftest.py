@@ -70,6 +70,9 @@ def member_rows(township: str, n: int, start: int = 1, bad: int = 0, village: st
     return rows
 
 
+_HASH: list[str] = []
+
+
 @pytest.fixture
 def world(db):
     """Areas of the latest run and one account per role (two townships, two villages)."""
@@ -86,10 +89,16 @@ def world(db):
         Household.objects.create(key=f"k{i}", household_id=f"4306241010{i:06d}", township=T_B, village=V_B)
     User = get_user_model()
     users = {}
+    if not _HASH:            # argon2 is slow on purpose: hash the shared test password once
+        from django.contrib.auth.hashers import make_password
+
+        _HASH.append(make_password("Portal-test-1"))
     for name, role, t, v in (("admin", Role.ADMIN, "", ""), ("county", Role.COUNTY, "", ""),
                              ("town_a", Role.TOWNSHIP, T_A, ""), ("town_b", Role.TOWNSHIP, T_B, ""),
                              ("vil_a", Role.VILLAGE, T_A, V_A), ("vil_b", Role.VILLAGE, T_B, V_B)):
-        u = User.objects.create_user(username=name, password="Portal-test-1")
+        u = User.objects.create_user(username=name)
+        u.password = _HASH[0]
+        u.save(update_fields=["password"])
         Account.objects.create(user=u, role=role, township=t, village=v, must_change_password=False)
         users[name] = u
     return users
