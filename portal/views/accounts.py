@@ -30,13 +30,30 @@ def one_time_password() -> str:
 
 def make_account(name: str, role: str, township: str = "", village: str = "", created_by: str = ""):
     """Create an account with a one-time password; returns (user, password)."""
+    return make_accounts([(name, role, township, village)], created_by)[0]
+
+
+def make_accounts(specs: list[tuple[str, str, str, str]], created_by: str = "") -> list[tuple]:
+    """Accounts (name, role, township, village) with one-time passwords; [(user, password)].
+    The argon2 hashes (slow on purpose) are made on every core at once."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth.hashers import make_password
+
     User = get_user_model()
-    password = one_time_password()
+    passwords = [one_time_password() for _ in specs]
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as ex:
+        hashes = list(ex.map(make_password, passwords))
+    out = []
     with transaction.atomic():
-        user = User.objects.create_user(username=name, password=password)
-        Account.objects.create(user=user, role=role, township=township, village=village,
-                               must_change_password=True, created_by=created_by)
-    return user, password
+        for (name, role, township, village), pw, hashed in zip(specs, passwords, hashes):
+            user = User(username=name, password=hashed)
+            user.save()
+            Account.objects.create(user=user, role=role, township=township, village=village,
+                                   must_change_password=True, created_by=created_by)
+            out.append((user, pw))
+    return out
 
 
 def username_for(*parts: str) -> str:
@@ -194,22 +211,27 @@ def bulk_create(request):
     """Township and village accounts for every area of the latest run that has none."""
     from portal.models import Village
 
-    rows = []
     have = set(Account.objects.filter(role=Role.TOWNSHIP).values_list("township", flat=True))
     have_v = set(Account.objects.filter(role=Role.VILLAGE).values_list("township", "village"))
-    want_t = request.POST.get("townships") == "1"
-    want_v = request.POST.get("villages") == "1"
-    if want_t:
-        for t in areas.townships():
-            if t not in have:
-                user, pw = make_account(username_for(t), Role.TOWNSHIP, t, "", request.user.get_username())
-                rows.append((user.get_username(), "乡镇", t, "", pw))
-    if want_v:
-        for v in Village.objects.all():
-            if (v.township, v.village) not in have_v:
-                user, pw = make_account(username_for(v.township, v.village), Role.VILLAGE, v.township, v.village,
-                                        request.user.get_username())
-                rows.append((user.get_username(), "村", v.township, v.village, pw))
+    specs: list[tuple[str, str, str, str]] = []
+    taken: set[str] = set()
+
+    def name_for(*parts):
+        n = username_for(*parts)
+        base, i = n, 1
+        while n.lower() in taken:
+            i += 1
+            n = f"{base}_{i}"
+        taken.add(n.lower())
+        return n
+
+    if request.POST.get("townships") == "1":
+        specs += [(name_for(t), Role.TOWNSHIP, t, "") for t in areas.townships() if t not in have]
+    if request.POST.get("villages") == "1":
+        specs += [(name_for(v.township, v.village), Role.VILLAGE, v.township, v.village)
+                  for v in Village.objects.all() if (v.township, v.village) not in have_v]
+    made = make_accounts(specs, request.user.get_username())
+    rows = [(user.get_username(), Role(role).label, t, v, pw) for (user, pw), (_, role, t, v) in zip(made, specs)]
     if not rows:
         messages.info(request, "没有需要新建的账号。")
         return redirect("portal:accounts")
