@@ -25,8 +25,24 @@ class CheckCrashed(Exception):
     pass
 
 
+def _lower_priority() -> None:
+    """Checks are batch work: pages (in the server's threads) come first when the cores are busy."""
+    try:
+        import psutil
+
+        proc = psutil.Process()
+        if hasattr(psutil, "BELOW_NORMAL_PRIORITY_CLASS"):        # Windows
+            proc.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
+        else:
+            proc.nice(10)
+    except Exception:      # noqa: BLE001 — a priority is a nicety, never a reason to fail
+        pass
+
+
 def _serve(conn) -> None:      # the worker's loop (in the child process)
     from portal import services
+
+    _lower_priority()
 
     while True:
         try:

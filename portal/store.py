@@ -29,6 +29,7 @@ from portal.models import Household, Role, Submission, Upload
 
 _pool: CheckPool | None = None
 _pool_lock = threading.Lock()
+_waiting: threading.BoundedSemaphore | None = None
 
 
 class Refused(Exception):
@@ -107,13 +108,29 @@ def result_path(up: Upload) -> Path:
     return inside(store(), up.stored + ".json")
 
 
+def _slots() -> threading.BoundedSemaphore:
+    """Checks running or waiting for a worker: at most half the server's threads, so that pages
+    stay served while many large files are being checked."""
+    global _waiting
+    with _pool_lock:
+        if _waiting is None:
+            _waiting = threading.BoundedSemaphore(max(1, settings.PORTAL["threads"] // 2))
+        return _waiting
+
+
 def check_upload(up: Upload) -> Upload:
     """Check the stored file exactly as `cardcheck validate` does (in a check worker)."""
     t0 = time.monotonic()
-    try:
-        result = pool().check(upload_path(up), up.kind_requested or None, up.period)
-    except (CheckTimeout, CheckCrashed) as exc:
-        result = {"usable": False, "problem": str(exc), "findings": [], "facts": {}}
+    slots = _slots()
+    if not slots.acquire(timeout=30):
+        result = {"usable": False, "problem": "服务器正在校验其他文件，请稍后重新上传", "findings": [], "facts": {}}
+    else:
+        try:
+            result = pool().check(upload_path(up), up.kind_requested or None, up.period)
+        except (CheckTimeout, CheckCrashed) as exc:
+            result = {"usable": False, "problem": str(exc), "findings": [], "facts": {}}
+        finally:
+            slots.release()
     result["file"] = up.original_name
     for f in result.get("findings") or []:
         f["file"] = up.original_name
@@ -214,7 +231,7 @@ def submit(user, up: Upload, period: str, reason: str = "") -> Submission:
     return sub
 
 
-def place_pending(timeout: float = 2.0) -> bool:
+def place_pending(timeout: float = 0.5) -> bool:
     """Put every current, not yet placed submission into its period's drop, under the run lock
     (a run never sees a drop half-changed). False when the lock is busy: they stay pending."""
     pending = list(Submission.objects.filter(current=True, placed=False).order_by("submitted_at"))

@@ -296,9 +296,9 @@ def main() -> None:
             c.shot(page, "admin-audit")
             page.goto(f"{base}/accounts/")
             page.click("form[action$='/accounts/bulk/'] button")
-            page.wait_for_selector("text=下载一次性密码表", timeout=300_000)
+            page.wait_for_selector("a:has-text('下载一次性密码表')", timeout=300_000)
             with page.expect_download() as dl:
-                page.click("text=下载一次性密码表")
+                page.click("a:has-text('下载一次性密码表')")
             sheet = out / "one-time-passwords.xlsx"
             dl.value.save_as(str(sheet))
             n = load_workbook(sheet).active.max_row - 1
