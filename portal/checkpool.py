@@ -8,6 +8,7 @@ number of workers bounds how many checks run at once (the others wait for a free
 
     pool = CheckPool(workers=1, timeout=180)
     result = pool.check(path, kind, period)      # dict (portal.services.check_file) or raises
+    pool.annotate(src, result, dest, name)       # the annotated workbook (portal.annotate)
 """
 from __future__ import annotations
 
@@ -52,7 +53,16 @@ def _serve(conn) -> None:      # the worker's loop (in the child process)
         if job is None:
             return
         try:
-            conn.send(("ok", services.check_file(*job)))
+            what, args = job
+            if what == "check":
+                conn.send(("ok", services.check_file(*args)))
+            elif what == "annotate":
+                from portal.annotate import annotated_xlsx
+
+                annotated_xlsx(*args[:3], name=args[3])
+                conn.send(("ok", {}))
+            else:
+                conn.send(("error", f"unknown job {what!r}"))
         except BaseException as exc:     # noqa: BLE001 — reported to the portal as one line
             first = str(exc).splitlines()[0] if str(exc) else ""
             conn.send(("error", f"{type(exc).__name__}: {first[:300]}"))
@@ -125,10 +135,19 @@ class CheckPool:
                 self._free.put(w)
 
     def check(self, path, kind: str | None, period: str) -> dict:
+        """The check of one file (portal.services.check_file) in a worker."""
+        return self._job(("check", (str(path), kind, period)))
+
+    def annotate(self, src, result: dict, dest, name: str) -> None:
+        """The annotated copy of an upload (portal.annotate.annotated_xlsx) in a worker: a large
+        workbook takes openpyxl a while, which must not hold a web thread without a limit."""
+        self._job(("annotate", (str(src), result, str(dest), name)))
+
+    def _job(self, job) -> dict:
         w = self._take()
         deadline = time.monotonic() + self.timeout
         try:
-            w.conn.send((str(path), kind, period))
+            w.conn.send(job)
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:

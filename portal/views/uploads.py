@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 
 from portal import annotate, audit, services, store
+from portal.checkpool import CheckCrashed, CheckTimeout
 from portal.models import COUNTY_ROLES, Role, Upload
 from portal.views.common import ALL_ROLES, allow, chosen_period, default_period, mask_for, period_choices
 
@@ -154,7 +155,12 @@ def annotated_download(request, key: str):
     target = store.inside(store.store(), up.stored + ".annotated.xlsx")
     if not target.is_file():
         part = target.with_name(target.name + ".part")
-        annotate.annotated_xlsx(store.upload_path(up), result, part, name=up.original_name)
+        try:
+            store.pool().annotate(store.upload_path(up), result, part, up.original_name)
+        except (CheckTimeout, CheckCrashed) as exc:
+            part.unlink(missing_ok=True)
+            messages.error(request, f"无法生成批注文件：{exc}")
+            return redirect("portal:upload", key=up.key)
         part.replace(target)
     audit.record(request, "download", target=up.key, detail=f"批注文件 {up.original_name}")
     stem = services.safe_name(up.original_name.rsplit(".", 1)[0])

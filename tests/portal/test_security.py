@@ -153,3 +153,36 @@ def test_waitress_trusts_forwarded_for_only_from_the_proxy():
     assert kw["trusted_proxy_headers"] == {"x-forwarded-for", "x-forwarded-proto"}
     kw = waitress_options({"trusted_proxy": ""}, "127.0.0.1", 8000, 50 * 2**20)
     assert "trusted_proxy" not in kw and kw["clear_untrusted_proxy_headers"]
+
+
+def test_waitress_believes_x_forwarded_for_only_from_the_trusted_proxy():
+    """waitress with the portal's options: the client address comes from X-Forwarded-For only
+    when the request comes from the configured proxy; anyone else's header is dropped."""
+    import http.client
+    import threading
+
+    from waitress.server import create_server
+
+    from portal.serve import waitress_options
+
+    def app(environ, start_response):
+        body = f"{environ.get('REMOTE_ADDR')}|{environ.get('HTTP_X_FORWARDED_FOR', '')}|" \
+               f"{environ['wsgi.url_scheme']}".encode()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def seen(proxy: str) -> str:
+        kw = waitress_options({"trusted_proxy": proxy, "threads": 2}, "127.0.0.1", 0, 2**20)
+        server = create_server(app, **kw)
+        t = threading.Thread(target=server.run, daemon=True)
+        t.start()
+        try:
+            con = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
+            con.request("GET", "/", headers={"X-Forwarded-For": "10.1.2.3", "X-Forwarded-Proto": "https"})
+            return con.getresponse().read().decode()
+        finally:
+            server.close()
+
+    assert seen("127.0.0.1") == "10.1.2.3|10.1.2.3|https"   # from the proxy: believed
+    assert seen("10.9.9.9") == "127.0.0.1||http"            # from anyone else: ignored and removed
+    assert seen("") == "127.0.0.1||http"
