@@ -40,6 +40,10 @@ def serve(s: Settings, host: str = "127.0.0.1", port: int = 8000, echo=print) ->
 
     from portal import areas, runner, store
 
+    from django.core.management import call_command
+
+    call_command("clearsessions")            # sessions that have expired
+    store.remove_old_exports()
     runner.mark_stale()
     store.place_pending()
     areas.refresh(force=True)

@@ -132,8 +132,16 @@ def check_upload(up: Upload) -> Upload:
         finally:
             slots.release()
     result["file"] = up.original_name
+    stored = upload_path(up)
+
+    def plain(text):        # the stored name is the portal's business: people see their own name
+        return text.replace(str(stored), up.original_name).replace(stored.name, up.original_name) \
+            if isinstance(text, str) else text
+
+    result["problem"] = plain(result.get("problem"))
     for f in result.get("findings") or []:
         f["file"] = up.original_name
+        f["message"] = plain(f.get("message"))
     kinds = services.kinds()
     result["kind_title"] = kinds.get(result.get("kind") or "", {}).get("title", "")
     result_path(up).write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
@@ -229,6 +237,17 @@ def submit(user, up: Upload, period: str, reason: str = "") -> Submission:
         sub.save()
     place_pending()
     return sub
+
+
+def remove_old_exports(max_age: float = 3600.0) -> None:
+    """One-time password sheets nobody downloaded are not kept longer than an hour."""
+    now = time.time()
+    for f in (store() / "exports").glob("*.xlsx"):
+        try:
+            if now - f.stat().st_mtime > max_age:
+                f.unlink()
+        except OSError:
+            pass
 
 
 def place_pending(timeout: float = 0.5) -> bool:

@@ -164,6 +164,9 @@ class AccountForm(forms.Form):
 
 @allow(Role.ADMIN)
 def accounts_view(request):
+    from portal.store import remove_old_exports
+
+    remove_old_exports()
     form = AccountForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():

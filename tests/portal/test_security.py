@@ -176,12 +176,16 @@ def test_waitress_believes_x_forwarded_for_only_from_the_trusted_proxy():
         server = create_server(app, **kw)
         t = threading.Thread(target=server.run, daemon=True)
         t.start()
+        con = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
         try:
-            con = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
             con.request("GET", "/", headers={"X-Forwarded-For": "10.1.2.3", "X-Forwarded-Proto": "https"})
             return con.getresponse().read().decode()
         finally:
-            server.close()
+            con.close()
+            server.task_dispatcher.shutdown()
+            for channel in list(server._map.values()):       # the loop ends when its map is empty
+                channel.close()
+            t.join(10)
 
     assert seen("127.0.0.1") == "10.1.2.3|10.1.2.3|https"   # from the proxy: believed
     assert seen("10.9.9.9") == "127.0.0.1||http"            # from anyone else: ignored and removed
