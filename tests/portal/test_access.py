@@ -85,6 +85,7 @@ def test_authorisation_matrix(objects, world, login):
         def check(name, url, want, method="get", data=None):
             covered.add(name)
             r = getattr(c, method)(url, data or {})
+            r.close()                                       # file responses hold their file open
             assert r.status_code == want, f"{role} {method.upper()} {url}: {r.status_code}, wanted {want}"
 
         check("home", "/", 302)
