@@ -102,8 +102,9 @@ def work(pk: int, close_db: bool = True) -> None:
         from portal import audit
 
         rec.refresh_from_db()
+        said = "完成" if rec.status == "completed" else f"失败：{rec.message}"
         audit.AuditEvent.objects.create(username=rec.started_by.get_username(), role="admin", action="run_end",
-                                        target=rec.period, detail=f"{rec.status} {rec.message}"[:4000])
+                                        target=rec.period, detail=said[:4000])
         try:
             store.place_pending()
             areas.refresh(force=True)
