@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench bench-province check-workbooks check-report check-wheel check-hostile clean venv
+.PHONY: demo test bench bench-province check-workbooks check-report check-wheel check-hostile serve-demo check-portal load-portal clean venv
 
 venv: $(STAMP)
 
@@ -47,6 +47,25 @@ check-wheel: $(STAMP)
 ## check-hostile: the hostile files of issue K at full size through validate and run (time, peak memory of the process tree)
 check-hostile: $(STAMP)
 	$(BIN)/python -m bench.check_hostile
+
+## serve-demo: the demo county in the portal (one account per role, passwords printed) at http://127.0.0.1:8000/
+serve-demo: $(STAMP)
+	$(BIN)/cardcheck demo --quiet
+	$(BIN)/python -m portal.demo
+	$(BIN)/cardcheck serve --host 127.0.0.1 --port 8000
+
+## check-portal: drive the portal in headless Chromium (every role, upload, annotated workbook, submit, run);
+## screenshots in reports/portal-check/
+check-portal: $(STAMP)
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
+	$(BIN)/python -m pip install --quiet -e '.[test,portal-check]'
+	$(BIN)/python tests/portal/check_portal.py --out reports/portal-check
+
+## load-portal: 30 users for 120 s against a local portal (locust, headless, one process); prints the table
+load-portal: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,portal-check]'
+	$(BIN)/python tests/portal/load_portal.py --users 30 --seconds 120
 
 clean:
 	rm -rf $(VENV) reports/* data/clean/* data/raw/demo bench/out .pytest_cache

@@ -1,4 +1,4 @@
-"""cardcheck command line: run, validate, feedback, demo.
+"""cardcheck command line: run, validate, feedback, demo, serve, user add.
 
 Errors reach the user as one line on stderr, never a traceback (set CARDCHECK_DEBUG=1 to see
 one). Exit codes: run 0 every file loaded, 1 completed but a file was not loaded, 2 could not
@@ -356,6 +356,55 @@ def demo(
     typer.echo(f"open {s.reports / last / 'summary.html'} in a browser; village workbooks are in "
                f"{s.reports / last / 'villages'}")
     typer.echo("(the demo drops hold a few broken files on purpose: they are the ✗ lines above)")
+
+
+@app.command()
+@_guard
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (another than localhost is an "
+                                                         "explicit choice; TLS is a reverse proxy's job)"),
+    port: int = typer.Option(8000, "--port"),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
+) -> None:
+    """The county portal in a browser (waitress): upload checks, the month's submissions, runs.
+    Its settings: <data>/portal/portal.toml."""
+    from portal.conf import OptionsError
+    from portal.serve import serve as do_serve
+
+    s = _settings(config, data)
+    try:
+        do_serve(s, host, port, echo=lambda m: typer.echo(m, err=True))
+    except OptionsError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+user_app = typer.Typer(no_args_is_help=True, help="portal accounts")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+@_guard
+def user_add(
+    name: str = typer.Argument(..., help="account name"),
+    role: str = typer.Option(..., "--role", help="admin | county | township | village"),
+    area: Optional[str] = typer.Option(None, "--area", help="township: 乡镇; village: 乡镇/村"),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
+) -> None:
+    """Make a portal account and print its one-time password (changed at first login)."""
+    from portal.conf import OptionsError
+    from portal.serve import UserError, add_user
+
+    s = _settings(config, data)
+    try:
+        password = add_user(s, name, role, area)
+    except (UserError, OptionsError) as exc:
+        _fail(str(exc))
+    typer.echo(f"account {name} ({role}) created; one-time password: {password}")
+    typer.echo("it must be changed at the first login")
 
 
 # ---------------------------------------------------------------------------- the last guard

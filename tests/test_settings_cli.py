@@ -127,7 +127,7 @@ def test_the_wheel_holds_every_package_and_data_file(tmp_path):
     tracked = subprocess.run(["git", "ls-files", "pipeline", "checks", "schemas", "demo", "portal", "cli.py"],
                              cwd=ROOT, capture_output=True, text=True).stdout.split()
     if not tracked:                                  # not a git checkout: every file on disk
-        tracked = [str(p.relative_to(ROOT)) for d in ("pipeline", "checks", "schemas", "demo")
+        tracked = [str(p.relative_to(ROOT)) for d in ("pipeline", "checks", "schemas", "demo", "portal")
                    for p in (ROOT / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     missing = [f for f in tracked if f not in names]
     assert not missing, f"not in the wheel: {missing}"
