@@ -108,7 +108,7 @@ def file_marks(files: list[dict]) -> list[tuple[str, str]]:
             else:
                 out.append(("✓", f"{where}: {kind}，载入 {f['rows_loaded']:,} 行"))
         elif status in ("rejected", "unreadable"):
-            out.append(("✗", f"{where}: 未载入 — {reason}"))
+            out.append(("✗", f"{where}: {reason}"))
         elif f["path"] not in loaded_files:
             out.append(("·", f"{where}: 跳过 — {reason}"))
     return out

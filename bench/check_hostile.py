@@ -143,7 +143,8 @@ def main() -> int:
         base_run = None
         if not args.no_run:
             code, secs, mib, o, e = best_of(3, [*CLI, "run", str(base), "--period", "2026-10", "--out",
-                                                str(work / "out"), "--db", str(work / "db.duckdb"), "-q"])
+                                                str(work / "out"), "--db", str(work / "db.duckdb"),
+                                                "--data", str(work / "data"), "-q"])
             base_run = secs
             rows.append(("(drop without a hostile file)", "-", "run", code, secs, mib, first_line(o, e, "run")))
             if mib > MAX_MIB:
@@ -165,7 +166,8 @@ def main() -> int:
             if not args.no_run:
                 tiny_drop(drop)
                 code, secs, mib, o, e = best_of(tries, [*CLI, "run", str(drop), "--period", "2026-10", "--out",
-                                                        str(work / "out"), "--db", str(work / "db.duckdb"), "-q"])
+                                                        str(work / "out"), "--db", str(work / "db.duckdb"),
+                                                "--data", str(work / "data"), "-q"])
                 extra = secs - base_run
                 rows.append((name, size, "run", code, secs, mib, f"({extra:+.1f} s) " + first_line(o, e, "run")))
                 if mib > MAX_MIB:

@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -3332,6 +3333,8 @@ def generate_demo(root: Path, seed: int = 7, n_households: int = 3000, *, messy:
     out = []
     for p in PERIODS:
         d = root / p
+        if d.is_dir():          # a fresh drop: a file left by an earlier generation is not this county's
+            shutil.rmtree(d)
         write_drop(county, p, d, messy=messy, fmt=fmt)
         out.append(d)
     return out

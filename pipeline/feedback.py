@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import history
+from pipeline.duck import NotADatabase, connect
 from pipeline.vocab import ANSWERS, problem_text
 from pipeline.workbooks import (ANSWER_HEADER, DATE_HEADER, ID_HEADER, INFO_SHEET, LIST_SHEET, NOTE_HEADER,
                                 WHO_HEADER, WORKBOOK_ID_LABEL, WORKBOOK_ID_PROPERTY, WORKBOOK_ID_ROW)
@@ -354,7 +355,10 @@ def import_feedback(paths: list[Path], db: Path) -> FeedbackResult:
         result.problems.append((str(db), "数据库不存在，请先完成一次月度运行（cardcheck run）"))
         return result
     try:
-        con = duckdb.connect(str(db))
+        con = connect(db)
+    except NotADatabase as exc:
+        result.problems.append((str(db), str(exc)))
+        return result
     except duckdb.Error as exc:
         result.problems.append((str(db), f"无法打开数据库：{str(exc).splitlines()[0]}"))
         return result

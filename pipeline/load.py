@@ -506,9 +506,9 @@ def side_connection():
     whole file (a reader that is not parallel keeps every buffer it read while it has room)."""
     global _SIDE
     if _SIDE is None:
-        import duckdb
+        from pipeline.duck import connect
 
-        _SIDE = duckdb.connect(config={"memory_limit": "192MB", "threads": 1})
+        _SIDE = connect(config={"memory_limit": "192MB", "threads": 1})
         N.install(_SIDE)
     return _SIDE
 
@@ -725,7 +725,9 @@ def _worker(args) -> FileOutcome:
     path, rel, kind, tmpdir, index, max_sheets = args
     if _WORKER_CON is None:
         # bounded memory per worker: beyond the limit DuckDB spills to the ingest's temp folder
-        _WORKER_CON = duckdb.connect(config={
+        from pipeline.duck import connect
+
+        _WORKER_CON = connect(config={
             "threads": 1, "temp_directory": str(Path(tmpdir) / f"spill-{os.getpid()}"),
             "memory_limit": os.environ.get("CARDCHECK_WORKER_MEMORY_LIMIT", "1GB")})
         N.install(_WORKER_CON)

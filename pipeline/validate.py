@@ -158,7 +158,7 @@ def missing_for_kind(path: Path, kind: str) -> dict[str | None, tuple[int | None
 
 
 def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
-    import duckdb
+    from pipeline.duck import connect
 
     from checks import engine
     from checks.catalogue import all_rules
@@ -166,7 +166,7 @@ def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
     from pipeline.load import ingest
 
     res = FileResult(file=str(path))
-    con = duckdb.connect()
+    con = connect()
     reports = ingest(con, [path], path.parent, kind=kind)
     loaded = [r for r in reports if r.kind and r.status == "loaded"]
     problems = [r for r in reports if r.status in ("unreadable", "rejected")]
