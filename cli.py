@@ -293,9 +293,9 @@ def feedback(
     config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
     """Read answered village workbooks and record each answer against its issue (takes effect next run)."""
-    from pipeline import runlock
-    from pipeline.duck import NotADatabase, check_database_file
-    from pipeline.feedback import import_feedback
+    from pipeline.store import runlock
+    from pipeline.store.duck import NotADatabase, check_database_file
+    from pipeline.cycle.feedback import import_feedback
 
     s = _settings(config, data)
     db = db or s.database
@@ -329,7 +329,7 @@ def demo(
     """Generate a realistic sample county (two periods, generated data only) and run it end to end,
     in the data folder (its drops under raw/demo/)."""
     from demo.generate import generate_demo
-    from pipeline.demo_guard import DemoRefused, clear_demo_database
+    from pipeline.store.demo_guard import DemoRefused, clear_demo_database
     from pipeline.run import RunError, run as do_run
 
     s = _settings(config, data)

@@ -49,3 +49,4 @@ if [ "$rc" -gt 1 ]; then echo "run exited $rc"; exit 1; fi
 test -f other/reports/2026-10/issues.csv
 test -f other/reports/2026-10/summary.html
 echo "check-wheel: OK (the wheel installs and runs outside the source tree)"
+rm -rf "$SRC/build"

@@ -663,22 +663,22 @@ def profile_run(drop: Path, period: str, out: Path, db: Path) -> dict:
 
     for modname, attr, label in [
             ("pipeline.run", "ingest", "ingest"),
-            ("pipeline.load", "finalize_kind", "ingest: finalize_kind"),
+            ("pipeline.ingest.load", "finalize_kind", "ingest: finalize_kind"),
             ("schemas.models", "validate_loaded", "validate_loaded"),
             ("checks.engine", "prepare", "engine.prepare (views)"),
             ("checks.engine", "evaluate", "engine.evaluate (rules)"),
             ("checks.engine", "finish", "engine.finish"),
             ("pipeline.run", "reconciliation_stats", "reconciliation_stats"),
-            ("pipeline.history", "apply", "history.apply"),
+            ("pipeline.cycle.history", "apply", "history.apply"),
             ("pipeline.run", "village_stats", "village_stats"),
             ("pipeline.run", "totals", "totals"),
-            ("pipeline.report", "write_issues", "report.write_issues"),
-            ("pipeline.report", "write_resolved", "report.write_resolved"),
-            ("pipeline.report", "write_rejected", "report.write_rejected"),
-            ("pipeline.workbooks", "write_all", "workbooks.write_all"),
-            ("pipeline.expectations", "run_expectations", "expectations.run_expectations"),
-            ("pipeline.summary", "write_summary", "summary.write_summary"),
-            ("pipeline.history", "persist", "history.persist")]:
+            ("pipeline.outputs.report", "write_issues", "report.write_issues"),
+            ("pipeline.outputs.report", "write_resolved", "report.write_resolved"),
+            ("pipeline.outputs.report", "write_rejected", "report.write_rejected"),
+            ("pipeline.outputs.workbooks", "write_all", "workbooks.write_all"),
+            ("pipeline.outputs.expectations", "run_expectations", "expectations.run_expectations"),
+            ("pipeline.outputs.summary", "write_summary", "summary.write_summary"),
+            ("pipeline.cycle.history", "persist", "history.persist")]:
         wrap(modname, attr, label)
     real_connect = duckdb.connect
     duckdb.connect = lambda *a, **kw: _TimedConnection(real_connect(*a, **kw), sql_times)

@@ -31,7 +31,7 @@ def measure_bare(drop: Path) -> dict:
 
     from python_calamine import CalamineWorkbook
 
-    from pipeline.read import data_files, decode
+    from pipeline.ingest.read import data_files, decode
 
     rows = 0
     t = time.perf_counter()
@@ -53,8 +53,8 @@ def measure_run(drop: Path, period: str) -> dict:
     from checks import engine
     from checks.catalogue import all_rules
     from checks.params import load_params, reference_date
-    from pipeline.load import ingest
-    from pipeline.read import data_files
+    from pipeline.ingest.load import ingest
+    from pipeline.ingest.read import data_files
 
     params = load_params()
     R = reference_date(period)
@@ -73,7 +73,7 @@ def measure_run(drop: Path, period: str) -> dict:
     con.execute("CREATE OR REPLACE TEMP TABLE _reg AS SELECT * FROM issues_raw")
     res2 = engine.evaluate(con, R, params, exclude=registry)
     t4 = time.perf_counter()
-    from pipeline.reconcile import reconciliation_stats
+    from pipeline.reconcile.stats import reconciliation_stats
     reconciliation_stats(con)
     t5 = time.perf_counter()
     con.execute("INSERT INTO issues_raw SELECT * FROM _reg")

@@ -11,7 +11,7 @@ v_head     the 户主 row of each household that has exactly one.
 v_agency   one row per agency record: agency table, row id, its person ID and the
            facts of that ID, the record's name (for XA-10 and reconciliation).
 """
-from checks.catalogue import view
+from checks.registry import view
 from schemas.tables import AGENCY
 
 

@@ -5,7 +5,7 @@
 All work happens in an in-memory DuckDB; only a completed run touches the outputs (written to a
 temporary folder, then swapped in) and the database file (one transaction). A failed run leaves
 the previous outputs and database state intact. The database commit and the swap are tied by a
-journal (pipeline.runlock), so a run killed between them is finished or rolled back by the next
+journal (pipeline.store.runlock), so a run killed between them is finished or rolled back by the next
 command. One run at a time per data folder (the run lock). The run never prints: it reports its
 steps through `on_step` (pipeline.progress).
 """
@@ -24,13 +24,16 @@ from pathlib import Path
 
 from checks import engine
 from checks.params import ParamError, load_params, normalise_period, reference_date
-from pipeline import history, report, runlock, workbooks
-from pipeline.clock import local_now
-from pipeline.duck import NotADatabase, check_database_file, connect
-from pipeline.load import ingest
+from pipeline.check.coverage import drop_lacking, lacking_townships
+from pipeline.cycle import history
+from pipeline.ingest.load import ingest
+from pipeline.ingest.read import data_files
+from pipeline.outputs import report, workbooks
 from pipeline.progress import OnStep, quiet, step
-from pipeline.reconcile import reconciliation_stats
-from pipeline.read import data_files
+from pipeline.reconcile.stats import reconciliation_stats
+from pipeline.store import runlock
+from pipeline.store.clock import local_now
+from pipeline.store.duck import NotADatabase, check_database_file, connect
 from schemas.sql import lit
 from schemas.tables import TABLES
 
@@ -106,48 +109,6 @@ def totals(con) -> dict:
             "by_severity": {k: sev.get(k, 0) for k in ("error", "suspect", "notice")},
             "by_status": {k: st.get(k, 0) for k in ("new", "persisting", "reopened", "waived")},
             "resolved": resolved}
-
-
-# ---------------------------------------------------------------------------- townships lacking a table
-
-def lacking_townships(con) -> list[dict]:
-    """Townships that households rows name and no loaded members row does (lacks members), and the
-    reverse (lacks households) — e.g. one township's members file was not loaded."""
-    rows = con.execute("""
-        WITH h AS (SELECT DISTINCT township FROM households WHERE coalesce(township, '') <> ''),
-             m AS (SELECT DISTINCT township FROM members WHERE coalesce(township, '') <> '')
-        SELECT township, 'members' FROM h WHERE township NOT IN (SELECT township FROM m)
-        UNION ALL
-        SELECT township, 'households' FROM m WHERE township NOT IN (SELECT township FROM h)
-        ORDER BY 1, 2""").fetchall()
-    out = []
-    for township, lacks in rows:
-        rules = [r.rule_id for r in engine_rules() if lacks in r.needs]
-        out.append({"township": township, "lacks": lacks, "rules": rules})
-    return out
-
-
-def engine_rules():
-    from checks.catalogue import all_rules
-
-    return [_RuleNeeds(r.id, r.needs) for r in all_rules()]
-
-
-@dataclass
-class _RuleNeeds:
-    rule_id: str
-    needs: tuple[str, ...]
-
-
-def drop_lacking(con, lacking: list[dict]) -> None:
-    """Remove this period's issues of the rules skipped for a township lacking a table."""
-    pairs = [(r, x["township"]) for x in lacking for r in x["rules"]]
-    if not pairs:
-        return
-    con.execute("CREATE OR REPLACE TEMP TABLE _lacking (rule_id VARCHAR, township VARCHAR)")
-    con.executemany("INSERT INTO _lacking VALUES (?, ?)", pairs)
-    con.execute("""DELETE FROM issues_current i USING _lacking l
-                   WHERE i.rule_id = l.rule_id AND i.township = l.township""")
 
 
 # ---------------------------------------------------------------------------- checks before any work
@@ -342,7 +303,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 on_step(step("workbooks", done=0, total=None))
                 workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params,
                                     progress=lambda d, t: on_step(step("workbooks", done=d, total=t)))
-                from pipeline import expectations, summary
+                from pipeline.outputs import expectations, summary
                 on_step(step("expectations"))
                 prev_manifest = expectations.previous_manifest(con, prev)
                 manifest["expectations"] = expectations.run_expectations(con, tmp, manifest, prev_manifest)
@@ -361,7 +322,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
             except BaseException:
                 if phase["now"] == "committed":
                     # the database has the run: keep the new outputs and the journal, so the next
-                    # command finishes the swap (pipeline.runlock.recover)
+                    # command finishes the swap (pipeline.store.runlock.recover)
                     raise RunError(f"the run of {period} was saved in the database, but its outputs could not "
                                    f"be moved into {final}; the next cardcheck command will finish it") from None
                 if phase["now"] != "published":

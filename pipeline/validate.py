@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from pipeline.vocab import SEVERITY_CN, local_text, local_time, problem_text
+from pipeline.outputs.vocab import SEVERITY_CN, local_text, local_time, problem_text
 
 # outputs.md: exactly these single-table rules (plus the within-file parts of the
 # household rules, which see only the uploaded file anyway)
@@ -58,7 +58,7 @@ class FileResult:
 
 
 def TABLE_TITLES() -> dict[str, str]:
-    from pipeline.vocab import table_title
+    from pipeline.outputs.vocab import table_title
     from schemas.tables import TABLES
 
     return {t: table_title(t) for t in TABLES}
@@ -106,7 +106,7 @@ HEAD_BYTES = 1 << 20        # the head of a text file read to find its header
 
 def _head_sheets(path: Path) -> list:
     """The sheets of a file as far as a header can be found: a text file's first records only."""
-    from pipeline.read import EXCEL_SUFFIXES, Sheet, _records, read_file
+    from pipeline.ingest.read import EXCEL_SUFFIXES, Sheet, _records, read_file
 
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return read_file(path)
@@ -133,8 +133,8 @@ def missing_for_kind(path: Path, kind: str) -> dict[str | None, tuple[int | None
     """sheet → (header row, headers of the required columns of `kind` the sheet lacks): for a file
     checked with --kind that does not hold that kind of table. A file that cannot be read, or a
     sheet without any header row, lacks every required column."""
-    from pipeline.read import ReadError
-    from pipeline.recognise import find_header
+    from pipeline.ingest.read import ReadError
+    from pipeline.ingest.recognise import find_header
     from schemas.headers import map_columns
     from schemas.tables import TABLES
 
@@ -158,12 +158,12 @@ def missing_for_kind(path: Path, kind: str) -> dict[str | None, tuple[int | None
 
 
 def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
-    from pipeline.duck import connect
+    from pipeline.store.duck import connect
 
     from checks import engine
     from checks.catalogue import all_rules
     from checks.params import load_params, reference_date
-    from pipeline.load import ingest
+    from pipeline.ingest.load import ingest
 
     res = FileResult(file=str(path))
     con = connect()

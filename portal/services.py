@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from pipeline import settings as _settings
-from pipeline.workbooks import SEVERITY_CN, SEVERITY_FILL, mask_text, mask_token, safe_name  # noqa: F401
+from pipeline.outputs.workbooks import SEVERITY_CN, SEVERITY_FILL, mask_text, mask_token, safe_name  # noqa: F401
 
 Settings = _settings.Settings
 SettingsError = _settings.SettingsError
@@ -80,14 +80,14 @@ def shift_period(period: str, months: int) -> str:
 
 
 def this_period(today: dt.date | None = None) -> str:
-    from pipeline.clock import local_now
+    from pipeline.store.clock import local_now
 
     today = today or local_now().date()
     return f"{today.year:04d}-{today.month:02d}"
 
 
 def local_text(when) -> str:
-    from pipeline.clock import local_text as lt
+    from pipeline.store.clock import local_text as lt
 
     return lt(when)
 
@@ -108,10 +108,10 @@ def check_file(path: str | Path, kind: str | None, period: str) -> dict:
 
 def township_facts(path: Path, kind: str) -> dict:
     """The kinds in the file, and per loaded row its township (乡镇 column) or, for a file
-    without one, its household id — read by the same reader as the run (pipeline.load)."""
+    without one, its household id — read by the same reader as the run (pipeline.ingest.load)."""
     import duckdb
 
-    from pipeline.load import ingest
+    from pipeline.ingest.load import ingest
 
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
@@ -139,8 +139,8 @@ def township_facts(path: Path, kind: str) -> dict:
 def read_layouts(path: Path, kind: str | None) -> list[dict]:
     """Each sheet of a file as the reader sees it: name, rows (raw values), row numbers, and
     where its header is (1-based row, header text → 1-based column), for annotating a copy."""
-    from pipeline.read import read_file
-    from pipeline.recognise import recognise
+    from pipeline.ingest.read import read_file
+    from pipeline.ingest.recognise import recognise
 
     out = []
     for sh in read_file(Path(path)):
@@ -157,7 +157,7 @@ def read_layouts(path: Path, kind: str | None) -> list[dict]:
 
 
 def cell_text(v) -> str:
-    from pipeline.read import cell_text as ct
+    from pipeline.ingest.read import cell_text as ct
 
     return ct(v)
 
@@ -166,7 +166,7 @@ def cell_text(v) -> str:
 
 def lock_holder(s: Settings) -> str | None:
     """None when nobody holds the run lock, else who does (one sentence)."""
-    from pipeline.runlock import Busy as _Busy, RunLock
+    from pipeline.store.runlock import Busy as _Busy, RunLock
 
     try:
         with RunLock(s.lock, "cardcheck serve (probe)", timeout=0):
@@ -178,7 +178,7 @@ def lock_holder(s: Settings) -> str | None:
 @contextlib.contextmanager
 def run_lock(s: Settings, what: str, timeout: float = 0.0):
     """The data folder's run lock (the same as the CLI's); raises Busy."""
-    from pipeline.runlock import Busy as _Busy, RunLock
+    from pipeline.store.runlock import Busy as _Busy, RunLock
 
     try:
         lock = RunLock(s.lock, what, timeout=timeout)
@@ -196,7 +196,7 @@ def drop_dir(s: Settings, period: str) -> Path:
 
 
 def drop_files(drop: Path) -> list[Path]:
-    from pipeline.read import data_files
+    from pipeline.ingest.read import data_files
 
     return list(data_files(drop)) if drop.is_dir() else []
 
@@ -245,7 +245,7 @@ def household_areas(s: Settings) -> list[tuple[str, str, str]] | None:
     """(household_id, township, village) of every household of the latest period in the
     database, or None when the database is busy (a run holds it) or absent. Opens DuckDB
     read-only, briefly, under the run lock."""
-    from pipeline.duck import connect
+    from pipeline.store.duck import connect
 
     if not s.database.is_file():
         return []

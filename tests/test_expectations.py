@@ -1,4 +1,4 @@
-"""Batch-level expectations (pipeline.expectations): whole-table checks with Great Expectations.
+"""Batch-level expectations (pipeline.outputs.expectations): whole-table checks with Great Expectations.
 
 Two GX runs only (GX is slow to import): a stable period passes, a period that lost half
 its households fails the row-count expectation. The plan (which checks run or are
@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.expectations import plan, run_expectations
+from pipeline.outputs.expectations import plan, run_expectations
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ def test_stable_period_passes_and_half_the_households_fails(tmp_path):
 
 
 def test_import_does_not_load_great_expectations():
-    code = ("import sys, pipeline.expectations, pipeline.summary; "
+    code = ("import sys, pipeline.outputs.expectations, pipeline.outputs.summary; "
             "assert 'great_expectations' not in sys.modules, 'GX imported at module import'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 

@@ -11,9 +11,9 @@ import pytest
 from openpyxl.packaging.custom import CustomPropertyList
 
 from checks.engine import ISSUE_COLUMNS
-from pipeline import history
-from pipeline import workbooks as W
-from pipeline.feedback import COUNTY_LEVEL, OTHER_VILLAGE, OTHER_WORKBOOK, import_feedback, normalise_answer
+from pipeline.cycle import history
+from pipeline.outputs import workbooks as W
+from pipeline.cycle.feedback import COUNTY_LEVEL, OTHER_VILLAGE, OTHER_WORKBOOK, import_feedback, normalise_answer
 from wbutil import T1, T2, V1, V2, issue, issues_db, pid
 
 P1, P2 = "2026-10", "2026-11"
@@ -326,9 +326,9 @@ def test_report_is_plain_chinese(first_run):
 
 
 def test_returned_workbooks_are_read_with_the_guarded_reader(first_run, monkeypatch):
-    """feedback opens files through pipeline.read.read_excel (zip bombs, huge sheets …), not
+    """feedback opens files through pipeline.ingest.read.read_excel (zip bombs, huge sheets …), not
     python-calamine directly."""
-    from pipeline import read
+    from pipeline.ingest import read
 
     db, tmp, ids, v1 = first_run
 

@@ -14,9 +14,9 @@ import xlsxwriter
 import xlwt
 
 from bench import hostile as H
-from pipeline.load import ingest
-from pipeline.read import data_files, ole_info, read_file
-from pipeline.recognise import recognise
+from pipeline.ingest.load import ingest
+from pipeline.ingest.read import data_files, ole_info, read_file
+from pipeline.ingest.recognise import recognise
 
 ROOT = Path(__file__).resolve().parents[1]
 HDR = H.MEMBER_HEADER
@@ -178,7 +178,7 @@ def test_xls_1904_flag_for_plain_serial_numbers(tmp_path, date1904):
 def test_read_excel_reads_any_workbook(tmp_path):
     """read_excel serves other callers (feedback reads returned village workbooks): a workbook of
     arbitrary text is read as it is, header in row 1."""
-    from pipeline.read import read_excel
+    from pipeline.ingest.read import read_excel
 
     wb = xlsxwriter.Workbook(str(tmp_path / "村.xlsx"))
     wb.add_worksheet("说明").write_column(0, 0, ["县", "乡镇", "行政村"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from pipeline.read import ReadError, read_file
+from pipeline.ingest.read import ReadError, read_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "import cli; cli.main()"]
@@ -96,7 +96,7 @@ def test_many_empty_formatted_rows_are_fast_and_skipped(tmp_path):
     wb.close()
     import duckdb
 
-    from pipeline.load import ingest
+    from pipeline.ingest.load import ingest
     t = time.perf_counter()
     reps = ingest(duckdb.connect(), [p], tmp_path)
     assert time.perf_counter() - t < 30
@@ -115,7 +115,7 @@ def test_formula_cells_are_read_as_values_never_evaluated(tmp_path):
     wb.close()
     import duckdb
 
-    from pipeline.load import ingest
+    from pipeline.ingest.load import ingest
     con = duckdb.connect()
     ingest(con, [p], tmp_path)
     rows = con.execute("SELECT name, relation FROM members ORDER BY _row").fetchall()
@@ -190,7 +190,7 @@ def _tiny_drop(drop: Path, head: str = "张三"):
 def test_failed_run_leaves_previous_outputs_and_database_intact(tmp_path, monkeypatch):
     import duckdb
 
-    from pipeline import report
+    from pipeline.outputs import report
     from pipeline.run import run
 
     out, db = tmp_path / "out", tmp_path / "db.duckdb"

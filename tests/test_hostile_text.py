@@ -7,9 +7,9 @@ import duckdb
 import pytest
 import xlsxwriter
 
-import pipeline.load as L
+import pipeline.ingest.load as L
 from bench import hostile as H
-from pipeline.load import UNDECODABLE, ingest
+from pipeline.ingest.load import UNDECODABLE, ingest
 
 HDR = H.MEMBER_HEADER
 TITLE = "XX县家庭成员表"

@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import pipeline.load as L
-import pipeline.read as R
+import pipeline.ingest.load as L
+import pipeline.ingest.read as R
 from bench import hostile as H
-from pipeline.load import ingest
-from pipeline.read import ReadError, read_excel
+from pipeline.ingest.load import ingest
+from pipeline.ingest.read import ReadError, read_excel
 
 ROOT = Path(__file__).resolve().parents[1]
 HDR = H.MEMBER_HEADER
@@ -34,7 +34,7 @@ def test_cell_at_xfd1048576_does_not_allocate_the_extent(tmp_path, lie):
     """A1 = 户编号 and one cell at XFD1048576 aborted the process (a 17-billion-cell grid); read in
     a subprocess so that a regression cannot take the test run down with it."""
     p = H.far_cell(tmp_path / "far.xlsx", lie=lie)
-    code = ("import sys; from pathlib import Path; from pipeline.read import read_excel;"
+    code = ("import sys; from pathlib import Path; from pipeline.ingest.read import read_excel;"
             "s = read_excel(Path(sys.argv[1]))[0]; print(len(s.rows), max(len(r) for r in s.rows))")
     proc = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr[-500:]
@@ -92,8 +92,8 @@ def test_wide_sheet_reads_only_the_header_columns(tmp_path):
 def test_extra_columns_capped_and_duplicate_names_numbered():
     """A header of thousands of equal names: at most MAX_EXTRAS extra columns are kept (the names
     numbered once each, not by searching), the others counted."""
-    from pipeline.read import Sheet
-    from pipeline.recognise import MAX_EXTRAS, recognise
+    from pipeline.ingest.read import Sheet
+    from pipeline.ingest.recognise import MAX_EXTRAS, recognise
 
     lay = recognise(Sheet("s", [HDR + ["备注"] * 2000]))
     assert lay.kind == "members" and len(lay.extras) == MAX_EXTRAS and lay.dropped_extras == 2000 - MAX_EXTRAS
@@ -127,7 +127,7 @@ def test_thousands_of_overlapping_merges(tmp_path, monkeypatch):
     rows count, each once, clipped to the header's width."""
     data = [["XX县家庭成员表"], HDR] + H.members(3)
     H.raw_xlsx(tmp_path / "m.xlsx", [("S", H.sheet_xml(data, "A1:XFD5", merges=["A1:XFD1"] * 5000))])
-    import pipeline.recognise as RC
+    import pipeline.ingest.recognise as RC
     seen = []
     real = RC._merges_at
     monkeypatch.setattr(RC, "_merges_at", lambda *a: seen.append(real(*a)) or seen[-1])

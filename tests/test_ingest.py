@@ -8,8 +8,8 @@ import pytest
 import xlsxwriter
 import xlwt
 
-from pipeline.load import ingest
-from pipeline.read import ReadError, read_file
+from pipeline.ingest.load import ingest
+from pipeline.ingest.read import ReadError, read_file
 
 MEMBER_HEADER = ["户编号", "姓名", "证件号码", "与户主关系", "性别"]
 HH_HEADER = ["户编号", "户主姓名", "家庭人口数", "贫困户属性", "脱贫属性"]
@@ -235,7 +235,7 @@ def test_ambiguous_kind_is_reported_not_guessed(tmp_path):
 def test_native_csv_path_equals_python_path(tmp_path, monkeypatch, encoding, wide_row, multiline):
     """Large csv files are parsed by DuckDB; the result must equal the Python reader's, row
     numbers included (a quoted field spanning lines or a blank line: the Python reader)."""
-    import pipeline.load as L
+    import pipeline.ingest.load as L
 
     rows = [["XX县家庭成员表"], ["导出日期：2026-10-31"], MEMBER_HEADER + ["备注"]]
     for i in range(40):
@@ -291,8 +291,8 @@ def test_parallel_workers_equal_serial_ingest(tmp_path):
     """The reader pool (workers normalise and hand back parquet) loads exactly what the
     serial path loads: same rows, ids, rejections, findings and reports."""
     from demo.generate import generate_demo
-    from pipeline.load import ingest
-    from pipeline.read import data_files
+    from pipeline.ingest.load import ingest
+    from pipeline.ingest.read import data_files
     from schemas.tables import TABLES
 
     drop = generate_demo(tmp_path / "raw", seed=3, n_households=120)[0]
@@ -317,9 +317,9 @@ def test_duplicate_grouping_exact_under_hash_collisions(tmp_path, monkeypatch):
     """Exact duplicates are grouped by a hash of the canonical columns; when every row collides
     (hash forced to 0) the verification falls back to the columns: the same rows are loaded,
     rejected (with the same reasons) and reported."""
-    import pipeline.load as L
+    import pipeline.ingest.load as L
     from demo.generate import generate_demo
-    from pipeline.read import data_files
+    from pipeline.ingest.read import data_files
     from schemas.tables import TABLES
 
     drop = generate_demo(tmp_path / "raw", seed=5, n_households=80)[0]

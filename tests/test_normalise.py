@@ -4,8 +4,8 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipeline import normalise as N
-from pipeline.read import cell_text, excel_display
+from pipeline.ingest import normalise as N
+from pipeline.ingest.read import cell_text, excel_display
 
 
 @pytest.fixture(scope="module")

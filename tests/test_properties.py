@@ -1,4 +1,4 @@
-"""Property-based tests of the normalisers (pipeline/normalise.py macros, pipeline/read.py cell_text).
+"""Property-based tests of the normalisers (pipeline/ingest/normalise.py macros, pipeline/ingest/read.py cell_text).
 
 Properties (inputs.md "How files arrive" and "Reading details"):
 
@@ -34,8 +34,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import normalise as N
-from pipeline.read import cell_text, excel_display, text_column
+from pipeline.ingest import normalise as N
+from pipeline.ingest.read import cell_text, excel_display, text_column
 from schemas.ids import make_id, region_codes
 from schemas.tables import TABLES
 
@@ -452,7 +452,7 @@ ROWS = st.lists(st.one_of(st.just([]), st.lists(st.one_of(FIRST_CELLS, CELLS), m
        st.integers(0, 3))
 def test_skip_rows_equals_is_skip_row(rows, header, start):
     """skip_rows (a fast pass over first cells) classifies every row as is_skip_row does."""
-    from pipeline.recognise import is_skip_row, skip_rows
+    from pipeline.ingest.recognise import is_skip_row, skip_rows
 
     header_norm = header or None
     rows = [list(r) for r in rows] + [header + ["x"], list(header)]     # a repeated header too

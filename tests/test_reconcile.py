@@ -3,7 +3,7 @@ import datetime as dt
 
 from ruleutil import add, household, keys, member, new_db, pid, run
 
-from pipeline.reconcile import CLASSES, reconciliation_stats
+from pipeline.reconcile.stats import CLASSES, reconciliation_stats
 
 
 def sub(id_number: str, k: int) -> str:
@@ -97,7 +97,7 @@ def test_civil_affairs_person_id_is_the_row_id_and_fuzzy_counts_in_its_table():
 
 def test_rows_are_loaded_rows_after_duplicates(tmp_path):
     """rules.md "Reconciliation rates": rows (loaded, after duplicates); the identity holds."""
-    from pipeline.load import ingest
+    from pipeline.ingest.load import ingest
 
     a, b = pid(1960, 1, 1), pid(1961, 2, 2)
     (tmp_path / "members.csv").write_text(

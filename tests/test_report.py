@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from checks.engine import ISSUE_COLUMNS
-from pipeline import report
+from pipeline.outputs import report
 
 ID18 = "430624198006150131"
 HOSTILE = ["=HYPERLINK(\"http://evil/\",\"x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", "=1+1"]

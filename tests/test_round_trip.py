@@ -32,8 +32,8 @@ import openpyxl
 import pytest
 
 from demo.generate import generate_demo
-from pipeline import workbooks as W
-from pipeline.feedback import FeedbackResult, import_feedback
+from pipeline.outputs import workbooks as W
+from pipeline.cycle.feedback import FeedbackResult, import_feedback
 from pipeline.run import run
 
 P1, P2 = "2026-09", "2026-10"

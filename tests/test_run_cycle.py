@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import xlsxwriter
 
-from pipeline import runlock
+from pipeline.store import runlock
 from pipeline.run import RunError, run
 from schemas.ids import make_id
 
@@ -208,7 +208,7 @@ def test_a_non_duckdb_file_is_refused_and_left_untouched(tmp_path):
     with pytest.raises(RunError, match="not a DuckDB database"):
         run(county(tmp_path / "d"), "2026-10", out=tmp_path / "o", db=db)
     assert db.read_bytes() == before
-    from pipeline.duck import connect
+    from pipeline.store.duck import connect
     con = connect()
     assert con.execute("SELECT current_setting('autoinstall_known_extensions'), "
                        "current_setting('autoload_known_extensions')").fetchone() == (False, False)
@@ -237,7 +237,7 @@ def test_a_second_run_is_refused_while_the_lock_is_held_and_says_who(tmp_path):
 KILL_BETWEEN_COMMIT_AND_SWAP = """
 import os, sys
 from pathlib import Path
-from pipeline import runlock
+from pipeline.store import runlock
 import pipeline.run as R
 runlock.swap_in = lambda *a, **k: os._exit(137)      # killed right after the database commit
 R.run(Path(sys.argv[1]), "2026-10", out=Path(sys.argv[2]), db=Path(sys.argv[3]), data_dir=Path(sys.argv[4]))
@@ -335,7 +335,7 @@ def test_interrupt_says_what_was_kept(tmp_path, sig, code):
 def test_full_disk_names_the_location(tmp_path, monkeypatch):
     import errno
 
-    from pipeline import report
+    from pipeline.outputs import report
 
     def full(con, folder):
         raise OSError(errno.ENOSPC, "No space left on device", str(folder / "issues.csv"))
@@ -346,7 +346,7 @@ def test_full_disk_names_the_location(tmp_path, monkeypatch):
 
 
 def test_full_disk_at_the_database_commit_says_so_and_leaves_it_unchanged(tmp_path, monkeypatch):
-    from pipeline import history
+    from pipeline.cycle import history
 
     out, db = tmp_path / "o", tmp_path / "db.duckdb"
     run(county(tmp_path / "d"), "2026-09", out=out, db=db)
@@ -367,7 +367,7 @@ POOL_INTERRUPTED = """
 import os, signal, sys, tempfile
 from pathlib import Path
 import duckdb
-from pipeline.load import ingest
+from pipeline.ingest.load import ingest
 root = Path(sys.argv[1])
 files = sorted(root.glob("*.xlsx"))
 con = duckdb.connect()

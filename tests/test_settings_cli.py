@@ -78,7 +78,7 @@ def test_version():
 
 
 def test_demo_refuses_a_database_with_real_runs(tmp_path):
-    from pipeline.demo_guard import DemoRefused, clear_demo_database
+    from pipeline.store.demo_guard import DemoRefused, clear_demo_database
 
     db = tmp_path / "clean" / "cardcheck.duckdb"
     db.parent.mkdir()

@@ -1,4 +1,4 @@
-"""summary.html (pipeline.summary): self-contained, escaped, with the sections the county office reads."""
+"""summary.html (pipeline.outputs.summary): self-contained, escaped, with the sections the county office reads."""
 from __future__ import annotations
 
 import re
@@ -6,8 +6,8 @@ import re
 import duckdb
 
 from checks.engine import ISSUE_COLUMNS
-from pipeline import history
-from pipeline.summary import write_summary
+from pipeline.cycle import history
+from pipeline.outputs.summary import write_summary
 
 EVIL = "<script>alert('x')</script>"
 

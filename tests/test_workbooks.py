@@ -8,8 +8,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from pipeline import vocab
-from pipeline import workbooks as W
+from pipeline.outputs import vocab
+from pipeline.outputs import workbooks as W
 from wbutil import T1, T2, V1, V2, issue, issues_db, pid
 
 HH1, HH2, HH3, HH9 = "430624101010001", "430624101010002", "430624101010003", "430624102020001"
@@ -379,7 +379,7 @@ def test_registry_table_exists_without_workbooks(tmp_path):
 def test_persist_registry_appends_once(tmp_path):
     con = issues_db([issue("HH-02", "H1")], [("H1", "已脱贫", "无", 1.0)])
     con.execute("ATTACH ':memory:' AS store")
-    from pipeline import history
+    from pipeline.cycle import history
 
     history.ensure(con, "store")
     W.write_all(con, tmp_path, "2026-10")

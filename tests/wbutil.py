@@ -3,7 +3,7 @@
     con = issues_db([issue(...), ...], households=[("H1", "已脱贫", "无", 5000.0), ...])
 
 `issues_current` has ISSUE_COLUMNS + flag; `v_hh` and `households` hold only what
-pipeline.workbooks reads.
+pipeline.outputs.workbooks reads.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Age-based and matching rules consider only members with a valid ID. Evidence car
 the birth date, never the age on R (it must stay equal across periods). Education rows
 are linked to members on the 18-digit matching form of valid IDs (v_agency.id18).
 """
-from checks.catalogue import rule, view
+from checks.registry import rule, view
 from checks.views import agency_rows
 
 _PERSON = "m.household_id, m.id_number, m.name AS person_name, m.county, m.township, m.village"

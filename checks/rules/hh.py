@@ -5,7 +5,7 @@ other member-based rules visit the household_ids of members; HH-02 and HH-09 the
 rows of households. Rules about "the head" (HH-04, HH-05's second branch, HH-06)
 use v_head (households with exactly one 户主).
 """
-from checks.catalogue import rule
+from checks.registry import rule
 
 POLICY = "扶贫数据清洗：家庭基础信息准确、完整"
 

@@ -3,7 +3,7 @@
 Housing rows are linked to members on the 18-digit matching form of valid IDs:
 the housing row's head ID (v_agency.id18) against v_members.id18 (valid IDs only).
 """
-from checks.catalogue import rule, view
+from checks.registry import rule, view
 from checks.views import agency_rows
 
 # housing rows whose head ID is valid, with the matching form of the ID

@@ -5,7 +5,7 @@ township/village of the member row are returned for rows without a household).
 ID-08 compares the `households` row with its single 户主 member, ID-09 looks for
 one phone number shared by several households.
 """
-from checks.catalogue import rule, view
+from checks.registry import rule, view
 
 POLICY = "扶贫数据清洗：身份信息与身份证、户口簿一致"
 

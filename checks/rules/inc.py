@@ -6,7 +6,7 @@ binary floating point. INC-01's tolerance is max(10 元, 1% of the computed valu
 written: a negative computed value leaves the 10 元 floor. Evidence holds the lines
 compared, not R's year, so it stays equal across periods when nothing changed.
 """
-from checks.catalogue import rule
+from checks.registry import rule
 
 def _no_line(name: str):
     def check(p: dict) -> str | None:

@@ -4,7 +4,7 @@ Age-based rules (LAB-01..03) consider only members with a valid ID: v_members.ag
 is NULL otherwise, and every age comparison is then false. Evidence carries the
 birth date, never the age on R, so it stays equal across periods when data is unchanged.
 """
-from checks.catalogue import rule
+from checks.registry import rule
 
 _PERSON = "m.household_id, m.id_number, m.name AS person_name, m.county, m.township, m.village"
 

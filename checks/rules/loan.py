@@ -11,7 +11,7 @@ LOAN-01..04: one issue per (loan household, borrower ID, issue date) — the
 discriminator is `borrower key|issued_on`. LOAN-05: one issue per borrower, keyed by the
 borrower's ID only (its key in rules.md is id_number; the households are evidence).
 """
-from checks.catalogue import rule, view
+from checks.registry import rule, view
 
 _POLICY = "规范扶贫小额信贷"
 

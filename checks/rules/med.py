@@ -4,7 +4,7 @@ Agency rows are linked to members on the 18-digit matching form of valid IDs
 (v_agency.id18); a member whose ID is invalid is never matched (no cascade into
 MED-02..06), but MED-01 fires for such a member when the registry flag is 否.
 """
-from checks.catalogue import rule, view
+from checks.registry import rule, view
 from checks.views import agency_rows
 
 _PERSON = "m.household_id, m.id_number, m.name AS person_name, m.county, m.township, m.village"

@@ -14,7 +14,7 @@ Interval rules are set-based:
 """
 import re
 
-from checks.catalogue import rule, view
+from checks.registry import rule, view
 
 # One row per pairing row, with the helper's matching key and the clipped spell.
 view("v_pair", r"""

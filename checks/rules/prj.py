@@ -5,7 +5,7 @@ PRJ-01/02 are keyed by project and carry the project row's township/village (so
 the issue can reach that village's workbook). PRJ-03/04 are keyed by household,
 with the project ID as discriminator.
 """
-from checks.catalogue import rule
+from checks.registry import rule
 
 _POLICY = "扶贫项目信息完整，公告公示"
 

@@ -17,7 +17,7 @@ Keys per table kind (rules.md "Keys"; the loader's `_keys_of` fills them):
 Discriminator (rules.md "Issue identity"): SCH-02/04 the table and field, SCH-03 the row
 content (a hash of the row's canonical values).
 """
-from checks.catalogue import rule
+from checks.registry import rule
 from schemas.tables import REGISTRY, TABLES
 
 _REGISTRY = ", ".join(f"'{t.name}'" for t in REGISTRY)

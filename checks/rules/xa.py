@@ -15,7 +15,7 @@ Helper relations declared here:
 """
 import re
 
-from checks.catalogue import rule, view
+from checks.registry import rule, view
 from schemas.tables import AGENCY
 
 

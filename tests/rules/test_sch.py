@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ruleutil import add, fired, household, member, new_db, pid, run
 
-from pipeline.load import ingest
+from pipeline.ingest.load import ingest
 
 SCH = {"SCH-02", "SCH-03", "SCH-04"}
 

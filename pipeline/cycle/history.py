@@ -6,7 +6,7 @@ Tables in the store (the DuckDB file):
   feedback(issue_id, township, village, period, answer, note, who, answered_on, file, sheet_row,
            imported_at, evidence, workbook_id, how)     every answer; how = 'workbook' (later 'browser')
   workbook_issues(workbook_id, period, township, village, file, issue_id, created_at)
-           which issue went into which village workbook (append-only; pipeline.workbooks)
+           which issue went into which village workbook (append-only; pipeline.outputs.workbooks)
 
   rule_skips(period, rule_id, township, reason)   rules not evaluated in a period, for the
                                                    whole county (township '') or one township

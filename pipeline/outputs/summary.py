@@ -14,7 +14,7 @@ import html
 import json
 from pathlib import Path
 
-from pipeline.vocab import (FLAG_NOT_FIXED, SEVERITY_CN, STATUS_CN, local_text, problem_text, skip_reason_text,
+from pipeline.outputs.vocab import (FLAG_NOT_FIXED, SEVERITY_CN, STATUS_CN, local_text, problem_text, skip_reason_text,
                             table_title, visible)
 
 SEVERITIES = (("error", SEVERITY_CN["error"], "#c0392b"), ("suspect", SEVERITY_CN["suspect"], "#e67e22"),

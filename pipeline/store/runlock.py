@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pipeline.clock import local_now
+from pipeline.store.clock import local_now
 
 SPILL_PREFIX = "cardcheck-spill-"
 _TMP_RE = re.compile(r"^\.(\d{4}-\d{2})\.(?:(\d+)\.)?")

@@ -1128,7 +1128,7 @@ def read_html(path: Path) -> list[Sheet]:
     return sheets
 
 
-# --- large text files: DuckDB parses them (see pipeline.load.NativeCsv) ----------------------
+# --- large text files: DuckDB parses them (see pipeline.ingest.load.NativeCsv) ----------------------
 
 NATIVE_CSV_MIN_BYTES = 4 * 1024**2     # larger csv files: data rows parsed by DuckDB's reader
 HEAD_RECORDS = 60

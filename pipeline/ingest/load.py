@@ -8,14 +8,14 @@ loaded), `unreadable` (not a spreadsheet, corrupt, refused as hostile), `skipped
 notes sheet, an Office lock file, a hidden file). Problems are plain-Chinese sentences.
 
 Flow per file (read_one, no database, may run in a worker process):
-  read (pipeline.read: by content) → recognise the header and kind (pipeline.recognise) →
+  read (pipeline.ingest.read: by content) → recognise the header and kind (pipeline.ingest.recognise) →
   mark title, header, empty, repeated-header and 合计/总计/… rows as skipped (skip_rows) →
   undecodable text lines become rejected rows → the rows' raw text as columns, one Chunk per
   kind and file however many sheets (Arrow in a reader worker, a CSV file otherwise). Large
   text files: DuckDB parses them directly (NativeCsv), streaming; when DuckDB cannot number
   their records as lines, the Python reader streams them in batches.
 Then (stage_outcome, in the worker's or the main DuckDB): each chunk is normalised with the
-SQL macros of pipeline.normalise straight from the chunk (typed values, with the raw
+SQL macros of pipeline.ingest.normalise straight from the chunk (typed values, with the raw
 text of typed and required columns kept beside them), and each sheet is judged (judge: the
 >half rule — more than half of its rows undecodable, unattributable or, from 20 rows on,
 holding a value that does not parse, and the sheet is not loaded; a large text file is
@@ -42,12 +42,12 @@ from itertools import zip_longest
 from pathlib import Path
 
 from checks.engine import ensure_tables
-from pipeline import normalise as N
-from pipeline.read import (DATA_SUFFIXES, EMPTY_FILE, MAX_SHEETS, NATIVE_CSV_MIN_BYTES, ReadError, Sheet,
+from pipeline.ingest import normalise as N
+from pipeline.ingest.read import (DATA_SUFFIXES, EMPTY_FILE, MAX_SHEETS, NATIVE_CSV_MIN_BYTES, ReadError, Sheet,
                            capped_lines, csv_head,
                            not_spreadsheet, read_any, row_text, skip_reason, sniff, split_bad, text_column,
                            text_facts)
-from pipeline.recognise import MAX_EXTRAS, SKIP_PREFIXES, recognise, skip_rows
+from pipeline.ingest.recognise import MAX_EXTRAS, SKIP_PREFIXES, recognise, skip_rows
 from schemas.headers import norm_header
 from schemas.sql import lit as _lit
 from schemas.tables import TABLES, Table
@@ -506,7 +506,7 @@ def side_connection():
     whole file (a reader that is not parallel keeps every buffer it read while it has room)."""
     global _SIDE
     if _SIDE is None:
-        from pipeline.duck import connect
+        from pipeline.store.duck import connect
 
         _SIDE = connect(config={"memory_limit": "192MB", "threads": 1})
         N.install(_SIDE)
@@ -725,7 +725,7 @@ def _worker(args) -> FileOutcome:
     path, rel, kind, tmpdir, index, max_sheets = args
     if _WORKER_CON is None:
         # bounded memory per worker: beyond the limit DuckDB spills to the ingest's temp folder
-        from pipeline.duck import connect
+        from pipeline.store.duck import connect
 
         _WORKER_CON = connect(config={
             "threads": 1, "temp_directory": str(Path(tmpdir) / f"spill-{os.getpid()}"),
@@ -1005,7 +1005,7 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
            max_sheets: int | None = None) -> list[FileReport]:
     """Read, recognise, stage and load every file; return one report per (file, sheet).
 
-    `max_sheets`: sheets a workbook may have (default pipeline.read.MAX_SHEETS); a workbook
+    `max_sheets`: sheets a workbook may have (default pipeline.ingest.read.MAX_SHEETS); a workbook
     with more is refused before any sheet is read."""
     ensure_tables(con)
     con.execute(REJECTED_DDL)

@@ -224,7 +224,7 @@ def _housing_rows(v, ev, ctx):
 
 
 def _table(v, ev, ctx):
-    from pipeline.vocab import table_title
+    from pipeline.outputs.vocab import table_title
 
     return table_title(v) if v else None
 
@@ -242,7 +242,7 @@ def _field_of_table(v, ev, ctx):
 
 
 def _departments(v, ev, ctx):
-    from pipeline.vocab import DEPARTMENTS, department
+    from pipeline.outputs.vocab import DEPARTMENTS, department
 
     if not v:
         return None

@@ -46,7 +46,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from checks.catalogue import rule_sort_key
-from pipeline.vocab import (ANSWERS, FLAG_NOT_FIXED, SEVERITY_CN, SEVERITY_MEANING, SEVERITY_ORDER, STATUS_CN,
+from pipeline.outputs.vocab import (ANSWERS, FLAG_NOT_FIXED, SEVERITY_CN, SEVERITY_MEANING, SEVERITY_ORDER, STATUS_CN,
                             local_text, status_text, visible)
 
 INFO_SHEET, LIST_SHEET, SUMMARY_SHEET = "说明", "问题清单", "按户汇总"
@@ -406,8 +406,8 @@ def last_answers(con) -> dict[str, tuple]:
 # cell contents
 
 def evidence_text(issue: dict, loaded: frozenset[str] | None = None) -> str:
-    """比对依据 of an issue (pipeline.rule_texts)."""
-    from pipeline.rule_texts import EvidenceContext, evidence_text as text
+    """比对依据 of an issue (pipeline.outputs.rule_texts)."""
+    from pipeline.outputs.rule_texts import EvidenceContext, evidence_text as text
 
     return text(issue.get("rule_id"), issue.get("evidence"), issue.get("source"),
                 EvidenceContext(issue.get("rule_id") or "", loaded))
@@ -590,7 +590,7 @@ def write_summary_sheet(ws, issues: list[dict], facts: dict[str, tuple], line, *
 def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: frozenset[str],
                      monitoring_line, params: dict | None = None) -> None:
     from checks.catalogue import RULES, all_rules
-    from pipeline.rule_texts import MEANINGS, policy_text
+    from pipeline.outputs.rule_texts import MEANINGS, policy_text
 
     all_rules()
     widths = (16, 30, 10, 62, 40, 18, 8)

@@ -2,7 +2,7 @@
 
 issues.csv (UTF-8 with BOM, RFC 4180, sorted), issues.parquet (string columns), issues.xlsx
 (the county office's copy), resolved.csv, rejected.csv, run.json. Village workbooks and
-summary.html come from pipeline.workbooks and pipeline.summary.
+summary.html come from pipeline.outputs.workbooks and pipeline.outputs.summary.
 
 CSV formula injection (OWASP): a text cell of a csv file that starts with =, +, -, @, a tab or a
 carriage return — and is not a number (-12.5 stays) — gets a leading single quote, so Excel or
@@ -94,7 +94,7 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 def _loaded(con) -> frozenset[str] | None:
     try:
-        from pipeline.workbooks import loaded_tables
+        from pipeline.outputs.workbooks import loaded_tables
 
         return loaded_tables(con)
     except Exception:   # noqa: BLE001 — the texts then say less, nothing more
@@ -103,7 +103,7 @@ def _loaded(con) -> frozenset[str] | None:
 
 def sheet_names(townships: list[str | None]) -> dict[str | None, str]:
     """township → a valid, unique sheet name (31 characters, no []:*?/\\, not 汇总)."""
-    from pipeline.vocab import visible
+    from pipeline.outputs.vocab import visible
 
     out: dict[str | None, str] = {}
     taken = {SUMMARY_SHEET.casefold()}
@@ -130,8 +130,8 @@ def write_issues_xlsx(path: Path, rows: list[tuple], *, loaded: frozenset[str] |
     sheet per township."""
     import xlsxwriter
 
-    from pipeline.rule_texts import EvidenceContext, evidence_text
-    from pipeline.vocab import severity_text, status_text, visible
+    from pipeline.outputs.rule_texts import EvidenceContext, evidence_text
+    from pipeline.outputs.vocab import severity_text, status_text, visible
 
     col = {c: i for i, c in enumerate(ISSUE_COLUMNS)}
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
@@ -187,7 +187,7 @@ def _source_text(source: str | None) -> str | None:
         return source
     if source == "registry":
         return "建档立卡数据"
-    from pipeline.vocab import DEPARTMENTS
+    from pipeline.outputs.vocab import DEPARTMENTS
 
     return DEPARTMENTS[source][1] if source in DEPARTMENTS else source
 
@@ -195,6 +195,6 @@ def _source_text(source: str | None) -> str | None:
 def _field_text(field: str | None) -> str | None:
     if not field:
         return field
-    from pipeline.rule_texts import _column_headers
+    from pipeline.outputs.rule_texts import _column_headers
 
     return _column_headers().get(field, field)

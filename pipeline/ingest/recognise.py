@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.read import Sheet, cell_text, row_text
+from pipeline.ingest.read import Sheet, cell_text, row_text
 from schemas.headers import is_known, map_normed, norm_header
 from schemas.tables import TABLES
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.duck import NotADatabase, connect
+from pipeline.store.duck import NotADatabase, connect
 
 
 class DemoRefused(Exception):

@@ -2,8 +2,8 @@
 
     import_feedback(paths, db) -> FeedbackResult
 
-A workbook is read with pipeline.read.read_excel (the reader that refuses hostile files). It is
-identified by its workbook id (pipeline.workbooks: the custom document property
+A workbook is read with pipeline.ingest.read.read_excel (the reader that refuses hostile files). It is
+identified by its workbook id (pipeline.outputs.workbooks: the custom document property
 WORKBOOK_ID_PROPERTY and the 工作簿编号 cell of `说明`), which must be registered in the
 store's `workbook_issues`: the registry, not the `说明` sheet, says which township, village and
 period the workbook belongs to and which issues it listed. In `问题清单` the header row is found
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import history
-from pipeline.duck import NotADatabase, connect
-from pipeline.vocab import ANSWERS, problem_text
-from pipeline.workbooks import (ANSWER_HEADER, DATE_HEADER, ID_HEADER, INFO_SHEET, LIST_SHEET, NOTE_HEADER,
+from pipeline.cycle import history
+from pipeline.store.duck import NotADatabase, connect
+from pipeline.outputs.vocab import ANSWERS, problem_text
+from pipeline.outputs.workbooks import (ANSWER_HEADER, DATE_HEADER, ID_HEADER, INFO_SHEET, LIST_SHEET, NOTE_HEADER,
                                 WHO_HEADER, WORKBOOK_ID_LABEL, WORKBOOK_ID_PROPERTY, WORKBOOK_ID_ROW)
 
 HEADER_SCAN_ROWS = 30
@@ -200,7 +200,7 @@ def _id_in_properties(path: Path) -> str:
 
 
 def read_workbook(path: Path) -> Workbook:
-    from pipeline.read import ReadError, read_excel
+    from pipeline.ingest.read import ReadError, read_excel
 
     if not path.is_file():
         raise Unusable("文件不存在")
@@ -264,7 +264,7 @@ class Registered:
 
 
 def registered(con, wbid: str) -> Registered | None:
-    """The registry's record of a workbook id (pipeline.workbooks.write_all, kept by the run)."""
+    """The registry's record of a workbook id (pipeline.outputs.workbooks.write_all, kept by the run)."""
     if not _WBID_RE.match(wbid or ""):
         return None
     rows = con.execute("SELECT period, township, village, issue_id FROM workbook_issues WHERE workbook_id = ?",
