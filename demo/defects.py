@@ -19,10 +19,6 @@ from demo.defects_support import (
     inj_pair10, inj_prj, inj_xa0708, inj_xa09, inj_xa10, inj_xa12, inj_xa_add, inj_xa_hukou)
 
 
-# ---------------------------------------------------------------------------
-# defects
-# ---------------------------------------------------------------------------
-
 NEARMISS_TAGS = {"age6", "age16", "age16w", "gap15", "inc04", "inc01", "rebuild80", "loan1096", "helper6", "gap30"}
 
 

@@ -10,6 +10,22 @@ API::
     inject_defects(county) -> County                              # in place; records truth
     write_drop(county, period, out_dir, messy=True, fmt="excel") -> dict   # truth manifest
     generate_demo(root, seed=7, n_households=3000, messy=True, defects=True, fmt="excel")
+
+This module only composes the steps; each lives in its own module, in the order data flows::
+
+    model.py            constants, calendar, the records (Person, Household, PeriodData, County)
+    names.py            surnames, given-name characters, places, schools, employers
+    county.py           the clean county of the first month
+    second_month.py     the same county a month later (evolve)
+    tables.py           one period's canonical tables (build_tables)
+    defects_context.py  what the injectors share (Ctx, rec, row helpers)
+    defects_card.py     injectors SCH, ID, HH, LAB, EDU, MED
+    defects_support.py  injectors HOU, WAT, INC, PAIR, XA, PRJ, LOAN
+    defects.py          the injection plan of both periods (RULES, inject_defects)
+    mess.py             the mess of real exports: file styles, cell spellings, row-level mess
+    writers.py          sheets written as xlsx/xls/csv and the truth manifest (write_drop)
+
+demo/ imports only ``schemas`` outside itself, and only the demo command, bench/ and tests import it.
 """
 from __future__ import annotations
 
@@ -90,3 +106,7 @@ def generate_demo(root: Path, seed: int = 7, n_households: int = 3000, *, messy:
         write_drop(county, p, d, messy=messy, fmt=fmt)
         out.append(d)
     return out
+
+
+__all__ = ["ALL_RULE_IDS", "PERIODS", "County", "PeriodData", "generate_county", "generate_demo",
+           "inject_defects", "ref_date", "truth_path", "write_drop"]

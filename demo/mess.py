@@ -14,7 +14,7 @@ from demo.defects_context import rec
 
 
 # ---------------------------------------------------------------------------
-# writer (mess)
+# cells: how one value is spelled
 # ---------------------------------------------------------------------------
 
 FW = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -185,6 +185,10 @@ def _cell(col: Col, v, st: Style, rng, fmtk: str, messy: bool):
             s = ZW + s + "\u3000"
     return ("s", s)
 
+
+# ---------------------------------------------------------------------------
+# files: the styles of a messy drop, and the row-level mess
+# ---------------------------------------------------------------------------
 
 REG_NAMES = {"members": "家庭成员", "households": "家庭情况表", "helpers": "帮扶责任人花名册",
              "pairings": "结对帮扶关系", "projects": "扶贫项目库", "beneficiaries": "项目受益户",

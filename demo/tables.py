@@ -9,10 +9,6 @@ from demo.model import (
     COUNTY, DIS_CODE, GRADE_CODE, PERIODS, PERSON_COL, TABLE_ORDER, County, D, PeriodData, Person, ref_date)
 
 
-# ---------------------------------------------------------------------------
-# model -> canonical table rows
-# ---------------------------------------------------------------------------
-
 _NAMES = {t: tuple(TABLES[t].names) for t in TABLES}
 
 
