@@ -221,6 +221,8 @@ def run(
         steps.close()
         _fail(str(exc))
     steps.close()
+    if not quiet:
+        show_timings(res.timings)
     t = res.manifest["totals"]
     typer.echo(f"{res.manifest['period']}: {t['issues']} issues (error {t['by_severity']['error']}, "
                f"suspect {t['by_severity']['suspect']}, notice {t['by_severity']['notice']}; "
@@ -232,6 +234,20 @@ def run(
         typer.echo(f"cardcheck: {len(res.not_loaded)} file(s) or sheet(s) not loaded (✗ above; listed in "
                    f"summary.html and run.json)", err=True)
     raise typer.Exit(res.exit_code)
+
+
+STAGE_NAMES = {"read": "读取文件 reading", "load_contract": "载入检查 load contract", "check": "规则检查 rules",
+               "reconcile": "部门比对 reconciliation", "history": "历次对比 history", "outputs": "问题清单 issue lists",
+               "workbooks": "村级问题清单 village workbooks", "expectations": "整表期望检查 expectations",
+               "summary": "汇总报告 summary", "save": "保存数据库 database"}
+
+
+def show_timings(timings: dict[str, float]) -> None:
+    """One line per stage, so users see where the time goes."""
+    total = sum(timings.values())
+    for stage, secs in timings.items():
+        typer.echo(f"  {STAGE_NAMES.get(stage, stage):<32} {secs:7.2f} s", err=True)
+    typer.echo(f"  {'合计 total':<32} {total:7.2f} s", err=True)
 
 
 def _expand(paths: list[Path]) -> list[Path]:

@@ -58,12 +58,29 @@ class Interrupted(Exception):
         self.signal_name = signal_name
 
 
+class StageClock:
+    """Wall time per stage of a run (seconds, in order), for the console and run.json `timings`."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = self._now()
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._last, 3)
+        self._last = now
+
+
 @dataclass
 class RunResult:
     out_dir: Path
     manifest: dict
     issues: int
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def not_loaded(self) -> list[dict]:
@@ -204,6 +221,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
 
     started = _now()
     run_id = uuid.uuid4().hex
+    clock = StageClock()
     phase = {"now": "reading"}
     final = out / period
 
@@ -231,6 +249,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 on_step(step("read", done=counter["n"], total=len(files), item=rel))
 
             reports = ingest(con, files, drop, progress=file_done, max_sheets=params["max_sheets_per_workbook"])
+            clock.lap("read")
             file_dicts = [r.as_dict() for r in reports]
             on_step(step("files", data=file_dicts))
             from schemas.models import validate_loaded
@@ -241,16 +260,19 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                     raise RunError(f"no {core} rows loaded ({TABLES[core].title}): the drop needs at least one "
                                    f"readable {core} file", files=file_dicts)
 
+            clock.lap("load_contract")
             on_step(step("check"))
             engine.prepare(con, R, params)
             results = engine.evaluate(con, R, params)
             engine.finish(con, period, params)
             lacking = lacking_townships(con)
             drop_lacking(con, lacking)
+            clock.lap("check")
 
             on_step(step("reconcile"))
             recon = reconciliation_stats(con)
             engine.release_views(con, keep=("v_hh",))     # the outputs need v_hh only
+            clock.lap("reconcile")
 
             try:
                 con.execute(f"ATTACH {lit(str(db))} AS store")
@@ -292,6 +314,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 "villages": village_stats(con, params["village_suspect_rate"]),
                 "totals": totals(con),
             }
+            clock.lap("history")
 
             phase["now"] = "writing"
             tmp = runlock.tmp_output_dir(out, period)
@@ -300,15 +323,20 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 n_issues = report.write_issues(con, tmp)
                 report.write_resolved(con, tmp)
                 report.write_rejected(con, tmp)
+                clock.lap("outputs")
                 on_step(step("workbooks", done=0, total=None))
                 workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params,
                                     progress=lambda d, t: on_step(step("workbooks", done=d, total=t)))
+                clock.lap("workbooks")
                 from pipeline.outputs import expectations, summary
                 on_step(step("expectations"))
                 prev_manifest = expectations.previous_manifest(con, prev)
                 manifest["expectations"] = expectations.run_expectations(con, tmp, manifest, prev_manifest)
+                clock.lap("expectations")
                 manifest["finished_at"] = _now()
                 summary.write_summary(con, tmp, manifest)
+                clock.lap("summary")
+                manifest["timings"] = clock.seconds      # the database save is timed after the commit
                 report.write_json(tmp / "run.json", manifest)
                 on_step(step("save"))
                 with _signals_deferred():
@@ -316,6 +344,9 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                     journal = runlock.write_journal(state, period, run_id=run_id, db=db, tmp=tmp, final=final)
                     _commit(con, db, period, started, manifest)
                     phase["now"] = "committed"
+                    clock.lap("save")
+                    manifest["timings"] = clock.seconds
+                    report.write_json(tmp / "run.json", manifest)     # with the save's time
                     runlock.swap_in(tmp, final)
                     journal.unlink(missing_ok=True)
                     phase["now"] = "published"
@@ -345,7 +376,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
         raise RunError(f"cannot read or write the database {db}: {text}; nothing was changed") from None
     except OSError as exc:
         raise RunError(_disk_message(exc, str(out)) + "; nothing was changed") from None
-    return RunResult(final, manifest, n_issues)
+    return RunResult(final, manifest, n_issues, timings=clock.seconds)
 
 
 def _commit(con, db: Path, period: str, started: str, manifest: dict) -> None:

@@ -327,6 +327,7 @@ def _col_index(letters: bytes) -> int:
 
 _DIM = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 _PREFIX = re.compile(rb"<(\w+:)?sheetData\b")
+SCAN_BLOCK = 1 << 22                      # bytes of sheet XML inflated per step of the extent scan
 
 
 def _greater(s: str, lo: str, hi: str) -> str:
@@ -361,7 +362,7 @@ def sheet_is_dense_safe(z: zipfile.ZipFile, part: str) -> bool:
         with z.open(part) as f:
             head = b""
             while True:
-                block = f.read(1 << 22)
+                block = f.read(SCAN_BLOCK)
                 head += block
                 m_pref = _PREFIX.search(head)
                 if m_pref or not block or len(head) >= 1 << 24:
@@ -379,14 +380,18 @@ def sheet_is_dense_safe(z: zipfile.ZipFile, part: str) -> bool:
             # rows are checked by their number of digits when that bound is small enough (cheaper)
             exact_rows = cols * (10 ** len(row) - 1) > MAX_DENSE_CELLS
             pattern = _violation(m_pref.group(1) or b"", letters, row, exact_rows)
-            buf = head
+            # a tag cut by a block boundary (`<c ` | `r="B15967"`) must not look like a cell without
+            # its r attribute: the last bytes of a block are searched again with the next one
+            buf, tail = head, 64
             while True:
-                if pattern.search(buf):
+                block = f.read(SCAN_BLOCK)
+                limit = len(buf) if not block else max(len(buf) - tail, 0)
+                m = pattern.search(buf)          # a match starting at `limit` or later is judged
+                if m and m.start() < limit:      # again next round, with the bytes that follow it
                     return False
-                block = f.read(1 << 22)
                 if not block:
                     return True
-                buf = buf[-64:] + block
+                buf = buf[limit:] + block
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise ReadError(corrupt("xlsx")) from None
 
