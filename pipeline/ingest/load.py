@@ -965,7 +965,11 @@ def finalize_kind(con, table: Table, source: str | None = None) -> None:
 
 def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool,
               max_sheets: int | None = None):
-    """(index, rel, FileOutcome) for every file, in file order; in a 2-process pool for big drops."""
+    """(index, rel, FileOutcome) for every file: in file order, or — in a process pool for big
+    drops — as the workers finish them, the largest files handed out first (longest-processing-time
+    scheduling: a big workbook starts at once and the small ones fill the other core around it, so
+    no core idles while one file is read). The order of arrival does not matter: every row carries
+    its file's index in _seq, and ingest puts the reports back in file order."""
     rels = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in files]
     if not parallel:
         for i, (p, rel) in enumerate(zip(files, rels)):
@@ -980,9 +984,19 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_worker_init)
     try:
-        args = [(str(p), rel, kind, tmpdir, i, max_sheets) for i, (p, rel) in enumerate(zip(files, rels))]
-        for i, out in enumerate(pool.map(_worker, args)):
-            yield i, rels[i], out
+        from concurrent.futures import as_completed
+
+        def size(i: int) -> int:
+            try:
+                return files[i].stat().st_size
+            except OSError:
+                return 0
+
+        order = sorted(range(len(files)), key=lambda i: (-size(i), i))
+        futures = {pool.submit(_worker, (str(files[i]), rels[i], kind, tmpdir, i, max_sheets)): i for i in order}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            yield i, rels[i], fut.result()
     except BaseException:
         # Ctrl-C, SIGTERM or a failure: stop the readers now rather than wait for their files
         pool.shutdown(wait=False, cancel_futures=True)
@@ -1011,7 +1025,7 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
     con.execute(REJECTED_DDL)
     N.install(con)
     stager = Stager(con)
-    reports: list[FileReport] = []
+    by_file: dict[int, list[FileReport]] = {}
     if parallel is None:
         # a pool pays when at least two files have real work (one huge file beside small ones
         # gains nothing, and each worker holds its own interpreter and DuckDB)
@@ -1023,8 +1037,6 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
             con.execute(f"INSERT INTO rejected_rows {select}")
 
         for i, rel, out in _outcomes(files, root, kind, tmp, parallel, max_sheets):
-            reported = list(out.reports)
-            reports.extend(reported)
             if out.rejected:
                 con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected)
             if out.chunks and isinstance(out.chunks[0], Typed):      # normalised by a worker
@@ -1038,13 +1050,13 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
             for f in out.rejected_files:
                 con.execute(f"INSERT INTO rejected_rows SELECT * FROM read_parquet({_lit(f)})")
                 os.unlink(f)
-            if reported:
-                reports[-len(reported):] = out.reports      # a csv fallback may have replaced them
+            by_file[i] = list(out.reports)          # after staging: a csv fallback may have replaced them
             if progress:
                 progress(rel)
         for t in TABLES.values():
             if t.name in stager.kinds:
                 finalize_kind(con, t, stager.source(t.name))
+    reports = [r for i in sorted(by_file) for r in by_file[i]]
     # rejected counts per (file, sheet)
     counts = {(f, s): n for f, s, n in con.execute(
         "SELECT file, coalesce(sheet, ''), count(*) FROM rejected_rows GROUP BY ALL").fetchall()}

@@ -76,8 +76,16 @@ def _frame(con, table: str, wanted: list[str]):
     return con.execute(f'SELECT {sel} FROM "{table}"').df()
 
 
+VILLAGES_SQL_HH = """SELECT v.township, v.village, count(DISTINCT h.household_id) AS households
+                      FROM households h JOIN v_hh v USING (household_id) GROUP BY ALL"""
+VILLAGES_SQL = """SELECT township, village, count(DISTINCT household_id) AS households
+                   FROM households GROUP BY ALL"""
+
+
 def _village_frame(con, tables: set[str]):
     """Households per village, as village_stats (households joined to v_hh) counts them."""
+    if "_villages" in tables:            # exported by the run (evaluate_exported)
+        return con.execute("SELECT township, village, households FROM _villages").df()
     if "v_hh" in tables:
         sql = """SELECT v.township, v.village, count(DISTINCT h.household_id) AS households
                  FROM households h JOIN v_hh v USING (household_id)
@@ -135,8 +143,12 @@ def previous_manifest(con, period: str | None, schema: str = "store") -> dict | 
         return None
 
 
-def plan(con, manifest: dict, prev_manifest: dict | None):
-    """The batches (name → DataFrame), the checks, and this period's baseline."""
+_UNSET = object()
+
+
+def plan(con, manifest: dict, prev_manifest: dict | None, store_share=_UNSET):
+    """The batches (name → DataFrame), the checks, and this period's baseline. `store_share`: the
+    previous period's 脱贫属性 shares when already known (else read from the store)."""
     import pandas as pd
 
     tables = _tables(con)
@@ -189,7 +201,7 @@ def plan(con, manifest: dict, prev_manifest: dict | None):
             prev_share = (((prev_manifest or {}).get("expectations") or {}).get("baseline") or {}) \
                 .get("households", {}).get("status_share")
             if prev_share is None and prev_period:
-                prev_share = _store_status_share(con, prev_period)
+                prev_share = _store_status_share(con, prev_period) if store_share is _UNSET else store_share
             name = "households.status.share_exited"
             title = f"“已脱贫”户占比与上期相比变化不超过 {SHARE_SHIFT_MAX:.0%}"
             if prev_share is None:
@@ -413,11 +425,55 @@ def make_offline(docs_dir: Path, outcome: dict[str, bool] | None = None) -> None
 
 # ---------------------------------------------------------------- entry point
 
-def run_expectations(con, out_dir: Path, manifest: dict, prev_manifest: dict | None) -> dict:
+def export_inputs(con, folder: Path, out_dir: Path, manifest: dict, prev_manifest: dict | None) -> dict:
+    """What the expectations need from the run, as parquet files and plain values, so that a
+    second process can evaluate them (pipeline.outputs.sidecar): the key columns of members and
+    households, households per village, the previous period's 脱贫属性 shares."""
+    from schemas.sql import lit
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = _tables(con)
+    files = {}
+    for table in ("members", "households"):
+        if table not in tables:
+            continue
+        have = _columns(con, table)
+        wanted = [c for c, _ in KEY_COLUMNS[table]] + (["status"] if table == "households" else [])
+        cols = ", ".join(f'"{c}"' for c in wanted if c in have) or "1 AS _row"
+        files[table] = str(folder / f"expect_{table}.parquet")
+        con.execute(f'COPY (SELECT {cols} FROM "{table}") TO {lit(files[table])} (FORMAT parquet)')
+    if "households" in tables:
+        files["_villages"] = str(folder / "expect_villages.parquet")
+        sql = VILLAGES_SQL_HH if "v_hh" in tables else VILLAGES_SQL
+        con.execute(f"COPY ({sql}) TO {lit(files['_villages'])} (FORMAT parquet)")
+    prev_period = (prev_manifest or {}).get("period")
+    share = _store_status_share(con, prev_period) if prev_period else None
+    return {"files": files, "store_share": share, "out_dir": str(out_dir),
+            "manifest": {k: manifest.get(k) for k in ("period", "files", "villages")},
+            "prev_manifest": prev_manifest}
+
+
+def evaluate_exported(files: dict, store_share, out_dir: str, manifest: dict, prev_manifest: dict | None) -> dict:
+    """run_expectations over what export_inputs wrote (in whichever process runs it)."""
+    import duckdb
+
+    from schemas.sql import lit
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        for table, path in files.items():
+            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet({lit(path)})')
+        return run_expectations(con, Path(out_dir), manifest, prev_manifest, store_share=store_share)
+    finally:
+        con.close()
+
+
+def run_expectations(con, out_dir: Path, manifest: dict, prev_manifest: dict | None, store_share=_UNSET) -> dict:
     """Run the batch expectations; build `out_dir/data_docs/`; return the run.json summary."""
     out_dir = Path(out_dir)
     period = str(manifest.get("period") or "")
-    batches, checks, baseline, prev_period = plan(con, manifest, prev_manifest)
+    batches, checks, baseline, prev_period = plan(con, manifest, prev_manifest, store_share)
     summary: dict = {"status": "evaluated", "previous_period": prev_period,
                      "data_docs": f"{DOCS_DIR}/index.html", "baseline": baseline}
     try:

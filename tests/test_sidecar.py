@@ -1,0 +1,74 @@
+"""The slow checks (pandera contract, Great Expectations) run in a second process, off the run's
+critical path; the main process never imports their libraries; results are the same either way."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from test_run_cycle import county
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RUN_AND_REPORT_MODULES = """
+import json, sys
+from pathlib import Path
+from pipeline.run import run
+res = run(Path(sys.argv[1]), "2026-10", out=Path(sys.argv[2]), db=Path(sys.argv[3]))
+print(json.dumps({m: m in sys.modules for m in ("pandas", "pandera", "great_expectations")}))
+"""
+
+
+def test_the_run_process_imports_neither_pandas_nor_gx(tmp_path):
+    drop = county(tmp_path / "d")
+    proc = subprocess.run([sys.executable, "-c", RUN_AND_REPORT_MODULES, drop, tmp_path / "o", tmp_path / "db.duckdb"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"pandas": False, "pandera": False,
+                                                                "great_expectations": False}
+    manifest = json.loads((tmp_path / "o" / "2026-10" / "run.json").read_text(encoding="utf-8"))
+    assert manifest["expectations"]["status"] == "evaluated"
+    assert (tmp_path / "o" / "2026-10" / "data_docs" / "index.html").is_file()
+
+
+def test_in_process_and_sidecar_give_the_same_expectations(tmp_path, monkeypatch):
+    from pipeline.run import run
+
+    drop = county(tmp_path / "d")
+    results = []
+    for flag in ("0", "1"):
+        monkeypatch.setenv("CARDCHECK_SIDECAR", flag)
+        res = run(drop, "2026-10", out=tmp_path / f"o{flag}", db=tmp_path / f"db{flag}.duckdb")
+        results.append(res.manifest["expectations"])
+    assert results[0] == results[1]
+    assert results[0]["evaluated"] > 0
+
+
+def test_a_contract_breach_fails_the_run_before_the_database_commit(tmp_path, monkeypatch):
+    """The loader must never produce a value outside its table's domain; if it ever does, the run
+    stops as a defect of cardcheck (not of the input) and the database is not written."""
+    import pipeline.run as R
+    from pipeline.outputs import sidecar
+
+    real = sidecar.export_contract
+
+    def broken(con, folder, **kw):
+        paths = real(con, folder, **kw)
+        bad = Path(folder) / "bad_members.parquet"
+        c = duckdb.connect()
+        c.execute(f"COPY (SELECT * REPLACE ('外星人' AS relation) FROM read_parquet('{paths['members']}')) "
+                  f"TO '{bad}' (FORMAT parquet)")
+        paths["members"] = str(bad)
+        return paths
+
+    monkeypatch.setattr(R, "export_contract", broken)
+    with pytest.raises(RuntimeError, match="post-load contract broken: members"):
+        R.run(county(tmp_path / "d"), "2026-10", out=tmp_path / "o", db=tmp_path / "db.duckdb")
+    assert not (tmp_path / "o" / "2026-10").exists()
+    con = duckdb.connect(str(tmp_path / "db.duckdb"))
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'runs'").fetchone()[0] in (0, 1)
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'runs'").fetchone()[0]:
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
