@@ -33,17 +33,12 @@ formulas. Document properties are cleaned the same way.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import secrets
 import unicodedata
 from collections import Counter, defaultdict
-from copy import copy
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from checks.catalogue import rule_sort_key
 from pipeline.outputs.vocab import (ANSWERS, FLAG_NOT_FIXED, SEVERITY_CN, SEVERITY_MEANING, SEVERITY_ORDER, STATUS_CN,
@@ -67,19 +62,15 @@ READ_ONLY = (LAST_ANSWER_HEADER, LAST_NOTE_HEADER)
 LIST_WIDTHS = [6, 17, 10, 10, 21, 24, 52, 46, 14, 16, 9, 18, 24, 16, 30, 10, 12, 18]
 SUMMARY_HEADERS = ["户编号", "户主", "分类", "错误", "疑似", "提示", "合计"]
 
-SEVERITY_FILL = {"error": "FFC7CE", "suspect": "FFEB9C", "notice": "DDEBF7"}
+SEVERITY_FILL = {"error": "FFC7CE", "suspect": "FFEB9C", "notice": "DDEBF7"}     # RGB, as openpyxl takes them
 CLASS_FILL = {"红": "FF9999", "黄": "FFE699", "绿": "C6EFCE"}
 
-_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
-_INPUT_FILL = PatternFill("solid", fgColor="E2EFDA")
-_READ_ONLY_FILL = PatternFill("solid", fgColor="EDEDED")
-_READ_ONLY_HEADER_FILL = PatternFill("solid", fgColor="BFBFBF")
-_READ_ONLY_FONT = Font(italic=True, color="595959")
-_THIN = Side(style="thin", color="A6A6A6")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_TOP = Alignment(vertical="top")
-_BOLD = Font(bold=True)
+_HEADER_FILL = "#D9D9D9"
+_INPUT_FILL = "#E2EFDA"
+_READ_ONLY_FILL = "#EDEDED"
+_READ_ONLY_HEADER_FILL = "#BFBFBF"
+_READ_ONLY_FONT_COLOR = "#595959"
+_BORDER = {"border": 1, "border_color": "#A6A6A6"}          # thin, on all four sides
 
 MAX_CELL = 32000   # Excel's limit is 32,767 characters per cell
 
@@ -186,48 +177,6 @@ def clean_text(s: str, *, one_line: bool = False) -> str:
     if len(s) > MAX_CELL:
         s = s[:MAX_CELL] + "…"
     return s
-
-
-class Styles:
-    """Style cells by copying a prepared style array, one per key and workbook: openpyxl's
-    attribute-by-attribute styling hashes style objects on every assignment and would
-    dominate the writing time of a large village."""
-
-    def __init__(self) -> None:
-        self._cache: dict = {}
-
-    def apply(self, cell, key, **attrs) -> None:
-        arr = self._cache.get(key)
-        if arr is None:
-            for k, v in attrs.items():
-                setattr(cell, k, v)
-            self._cache[key] = copy(cell._style)
-        else:
-            cell._style = copy(arr)
-
-
-def put(ws, row: int, col: int, value, *, mask: bool = False, keep=frozenset(), style=None):
-    """Write one cell. Text is never a formula; numbers stay numbers.
-    style: (Styles, key, attrs) applied before the value (the quote prefix is part of the style)."""
-    cell = ws.cell(row=row, column=col)
-    if style is not None:
-        style[0].apply(cell, style[1], **style[2])
-    if value is None:
-        return cell
-    if isinstance(value, bool):
-        value = "是" if value else "否"
-    if isinstance(value, (int, float, dt.date)):
-        cell.value = value
-        return cell
-    s = str(value)
-    if mask:                         # before cleaning: a zero-width space may sit inside an ID
-        s = mask_text(s, keep)
-    s = clean_text(s)
-    cell.value = s
-    if s[:1] in ("=", "+", "-", "@"):
-        cell.data_type = "s"         # openpyxl would otherwise store '=…' as a formula
-        cell.quotePrefix = True      # and the spreadsheet keeps it text when edited
-    return cell
 
 
 # ---------------------------------------------------------------------------
@@ -444,48 +393,108 @@ def _display_width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
-def _fit_row(ws, row: int, texts: list[tuple[str | None, float]]) -> None:
-    """Set a row's height for its wrapped texts (text, column width): spreadsheets do not
-    reliably grow rows for wrapped text on opening a file."""
-    lines = 1
-    for text, width in texts:
-        if not text:
-            continue
-        usable = max(width - 1.5, 4)
-        n = sum(max(1, -(-_display_width(part) // int(usable))) for part in str(text).split("\n"))
-        lines = max(lines, n)
-    if lines > 1:
-        ws.row_dimensions[row].height = min(409, 16 * lines + 2)
+def cell_value(value, *, mask: bool = False, keep=frozenset()):
+    """What a cell holds: numbers and dates as they are, booleans in words, text masked (before
+    cleaning: a zero-width space may sit inside an ID) and cleaned. Never a formula."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float, dt.date)):
+        return value
+    s = str(value)
+    if mask:
+        s = mask_text(s, keep)
+    return clean_text(s)
 
 
-def _style_header(ws, headers: list[str], widths: list[int], fill_in=(), read_only=()) -> None:
-    for c, (h, w) in enumerate(zip(headers, widths), start=1):
-        cell = put(ws, 1, c, h)
-        cell.font = _BOLD
-        cell.fill = _INPUT_FILL if h in fill_in else _READ_ONLY_HEADER_FILL if h in read_only else _HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
-        ws.column_dimensions[get_column_letter(c)].width = w
-    ws.freeze_panes = "A2"
-    ws.row_dimensions[1].height = 22
+class Sheet:
+    """One worksheet written with xlsxwriter (constant memory: rows in order), with a cache of
+    formats by key. Text starting like a formula is written as a string with a quote prefix, so
+    the spreadsheet keeps it text when edited."""
+
+    def __init__(self, book: "Book", name: str):
+        self.book = book
+        self.ws = book.wb.add_worksheet(name)
+
+    def put(self, row: int, col: int, value, fmt: dict | None = None, *, mask: bool = False, keep=frozenset()):
+        """row, col 1-based like Excel; fmt: xlsxwriter format properties."""
+        v = cell_value(value, mask=mask, keep=keep)
+        r, c = row - 1, col - 1
+        if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+            self.ws.write_string(r, c, v, self.book.fmt({**(fmt or {}), "quote_prefix": True}))
+        elif isinstance(v, str):
+            self.ws.write_string(r, c, v, self.book.fmt(fmt))
+        elif v is None:
+            if fmt:
+                self.ws.write_blank(r, c, None, self.book.fmt(fmt))
+        elif isinstance(v, dt.datetime):
+            self.ws.write_datetime(r, c, v, self.book.fmt({**(fmt or {}), "num_format": "yyyy-mm-dd hh:mm:ss"}))
+        elif isinstance(v, dt.date):
+            self.ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day),
+                                   self.book.fmt({**(fmt or {}), "num_format": "yyyy-mm-dd"}))
+        else:
+            self.ws.write_number(r, c, v, self.book.fmt(fmt))
+        return v
+
+    def widths(self, widths) -> None:
+        for c, w in enumerate(widths):
+            self.ws.set_column(c, c, w)
+
+    def height(self, row: int, texts: list[tuple[str | None, float]]) -> None:
+        """A row's height for its wrapped texts (text, column width), set before the row is
+        written: spreadsheets do not reliably grow rows for wrapped text on opening a file."""
+        lines = 1
+        for text, width in texts:
+            if not text:
+                continue
+            usable = max(width - 1.5, 4)
+            n = sum(max(1, -(-_display_width(part) // int(usable))) for part in str(text).split("\n"))
+            lines = max(lines, n)
+        if lines > 1:
+            self.ws.set_row(row - 1, min(409, 16 * lines + 2))
+
+    def header(self, headers: list[str], widths: list[int], fill_in=(), read_only=()) -> None:
+        self.widths(widths)
+        self.ws.set_row(0, 22)
+        for c, h in enumerate(headers, start=1):
+            bg = _INPUT_FILL if h in fill_in else _READ_ONLY_HEADER_FILL if h in read_only else _HEADER_FILL
+            self.put(1, c, h, {"bold": True, "bg_color": bg, "align": "center", "valign": "vcenter",
+                               "text_wrap": True, **_BORDER})
+        self.ws.freeze_panes(1, 0)
+
+    def print_setup(self, landscape: bool = True) -> None:
+        if landscape:
+            self.ws.set_landscape()
+        else:
+            self.ws.set_portrait()
+        self.ws.set_paper(9)                 # A4
+        self.ws.fit_to_pages(1, 0)
 
 
-def _print_setup(ws, landscape: bool = True) -> None:
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+class Book:
+    def __init__(self, path: Path):
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                                  "strings_to_numbers": False, "strings_to_urls": False})
+        self._formats: dict = {}
+
+    def fmt(self, props: dict | None):
+        if not props:
+            return None
+        key = tuple(sorted(props.items()))
+        f = self._formats.get(key)
+        if f is None:
+            f = self._formats[key] = self.wb.add_format(dict(props))
+        return f
 
 
-def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str], styles: Styles,
-                     loaded: frozenset[str] | None = None, answers: dict | None = None,
-                     period: str = "") -> None:
-    _style_header(ws, LIST_HEADERS, LIST_WIDTHS, FILL_IN, READ_ONLY)
+def write_list_sheet(sh: Sheet, issues: list[dict], *, mask: bool, keep: frozenset[str],
+                     loaded: frozenset[str] | None = None, answers: dict | None = None, period: str = "") -> None:
+    sh.header(LIST_HEADERS, LIST_WIDTHS, FILL_IN, READ_ONLY)
     col = {h: i for i, h in enumerate(LIST_HEADERS, start=1)}
     wrapped = ("问题描述", "比对依据", "问题类别", NOTE_HEADER, LAST_NOTE_HEADER)
-    fills = {k: PatternFill("solid", fgColor=v) for k, v in SEVERITY_FILL.items()}
-    red = Font(bold=True, color="C00000")
     answers = answers or {}
     prev = _previous_period(period)
     for n, i in enumerate(issues, start=1):
@@ -508,45 +517,39 @@ def write_list_sheet(ws, issues: list[dict], *, mask: bool, keep: frozenset[str]
             LAST_NOTE_HEADER: last_note,
             ID_HEADER: i.get("issue_id"),
         }
-        sev = i.get("severity") if i.get("severity") in fills else None
+        # the issue_id is a key and never masked; 户编号 is masked only when it is an ID itself
+        shown = {h: cell_value(values.get(h), mask=mask and h != ID_HEADER, keep=keep) for h in col}
+        sh.height(r, [(shown[h], LIST_WIDTHS[col[h] - 1]) for h in ("问题类别", "问题描述", "比对依据", LAST_NOTE_HEADER)])
+        sev = i.get("severity") if i.get("severity") in SEVERITY_FILL else None
         flagged = bool(i.get("flag"))
         for h, c in col.items():
-            attrs = {"border": _BORDER, "alignment": _WRAP if h in wrapped else _TOP}
+            f = {**_BORDER, "text_wrap": h in wrapped, "valign": "top"}
             if h in READ_ONLY:
-                attrs.update(fill=_READ_ONLY_FILL, font=_READ_ONLY_FONT)
+                f.update(bg_color=_READ_ONLY_FILL, italic=True, font_color=_READ_ONLY_FONT_COLOR)
             elif h not in FILL_IN and sev:
-                attrs["fill"] = fills[sev]
+                f["bg_color"] = "#" + SEVERITY_FILL[sev]
             if h == DATE_HEADER:
-                attrs["number_format"] = "yyyy-mm-dd"
+                f["num_format"] = "yyyy-mm-dd"
             if h == "状态" and flagged:
-                attrs["font"] = red
-            key = ("list", h in wrapped, h in FILL_IN, h in READ_ONLY, h == DATE_HEADER, sev,
-                   h == "状态" and flagged)
-            # the issue_id is a key and never masked; 户编号 is masked only when it is an ID itself
-            put(ws, r, c, values.get(h), mask=mask and h != ID_HEADER, keep=keep, style=(styles, key, attrs))
-        _fit_row(ws, r, [(ws.cell(row=r, column=col[h]).value, LIST_WIDTHS[col[h] - 1])
-                         for h in ("问题类别", "问题描述", "比对依据", LAST_NOTE_HEADER)])
+                f.update(bold=True, font_color="#C00000")
+            sh.put(r, c, shown[h], f)
     last_row = max(len(issues) + 1, 2)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(LIST_HEADERS))}{last_row}"
-    dv = DataValidation(type="list", formula1='"' + ",".join(ANSWERS) + '"', allow_blank=True,
-                        showErrorMessage=True, showInputMessage=True,
-                        errorTitle="核实结果", error="请从下拉列表中选择：" + "、".join(ANSWERS),
-                        promptTitle="核实结果", prompt="请从下拉列表中选择")
-    c = get_column_letter(col[ANSWER_HEADER])
-    dv.add(f"{c}2:{c}{last_row}")
-    ws.add_data_validation(dv)
+    sh.ws.autofilter(0, 0, last_row - 1, len(LIST_HEADERS) - 1)
+    c = col[ANSWER_HEADER] - 1
+    sh.ws.data_validation(1, c, last_row - 1, c, {
+        "validate": "list", "source": list(ANSWERS), "ignore_blank": True,
+        "input_title": "核实结果", "input_message": "请从下拉列表中选择",
+        "error_title": "核实结果", "error_message": "请从下拉列表中选择：" + "、".join(ANSWERS)})
     # the answer given last time is shown, never to be typed over: any entry is refused
-    ro = DataValidation(type="textLength", operator="lessThan", formula1="0", allow_blank=True,
-                        showErrorMessage=True, showInputMessage=True, errorStyle="stop",
-                        errorTitle="仅供参考", promptTitle="仅供参考",
-                        error="此列是上次交回的核实情况，仅供参考，不能填写。本期核实结果请在“核实结果”列选择。",
-                        prompt="上次交回的核实情况，仅供参考")
     for h in READ_ONLY:
-        c = get_column_letter(col[h])
-        ro.add(f"{c}2:{c}{last_row}")
-    ws.add_data_validation(ro)
-    _print_setup(ws)
-    ws.print_title_rows = "1:1"
+        c = col[h] - 1
+        sh.ws.data_validation(1, c, last_row - 1, c, {
+            "validate": "length", "criteria": "<", "value": 0, "ignore_blank": True, "error_type": "stop",
+            "input_title": "仅供参考", "input_message": "上次交回的核实情况，仅供参考",
+            "error_title": "仅供参考",
+            "error_message": "此列是上次交回的核实情况，仅供参考，不能填写。本期核实结果请在“核实结果”列选择。"})
+    sh.print_setup()
+    sh.ws.repeat_rows(0)
 
 
 def _previous_period(period: str) -> str:
@@ -558,9 +561,9 @@ def _previous_period(period: str) -> str:
     return f"{y:04d}-{m:02d}"
 
 
-def write_summary_sheet(ws, issues: list[dict], facts: dict[str, tuple], line, *, mask: bool,
-                        keep: frozenset[str], styles: Styles) -> None:
-    _style_header(ws, SUMMARY_HEADERS, [17, 12, 8, 8, 8, 8, 8])
+def write_summary_sheet(sh: Sheet, issues: list[dict], facts: dict[str, tuple], line, *, mask: bool,
+                        keep: frozenset[str]) -> None:
+    sh.header(SUMMARY_HEADERS, [17, 12, 8, 8, 8, 8, 8])
     per: dict[str, dict] = {}
     for i in issues:
         hid = i.get("household_id")
@@ -577,65 +580,61 @@ def write_summary_sheet(ws, issues: list[dict], facts: dict[str, tuple], line, *
         vals = [hid, d["head"], cls, d["error"], d["suspect"], d["notice"],
                 d["error"] + d["suspect"] + d["notice"]]
         for c, v in enumerate(vals, start=1):
-            attrs = {"border": _BORDER}
+            f = dict(_BORDER)
             if c == 3 and cls:
-                attrs.update(fill=PatternFill("solid", fgColor=CLASS_FILL[cls]),
-                             alignment=Alignment(horizontal="center"))
-            put(ws, r, c, v, mask=mask and c <= 2, keep=keep,
-                style=(styles, ("summary", cls if c == 3 else None), attrs))
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_HEADERS))}{max(len(per) + 1, 2)}"
-    _print_setup(ws, landscape=False)
+                f.update(bg_color="#" + CLASS_FILL[cls], align="center")
+            sh.put(r, c, v, f, mask=mask and c <= 2, keep=keep)
+    sh.ws.autofilter(0, 0, max(len(per) + 1, 2) - 1, len(SUMMARY_HEADERS) - 1)
+    sh.print_setup(landscape=False)
 
 
-def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: frozenset[str],
+def write_info_sheet(sh: Sheet, meta: dict, issues: list[dict], *, mask: bool, keep: frozenset[str],
                      monitoring_line, params: dict | None = None) -> None:
-    from checks.catalogue import RULES, all_rules
+    from checks.catalogue import RULES
     from pipeline.outputs.rule_texts import MEANINGS, policy_text
 
-    all_rules()
     widths = (16, 30, 10, 62, 40, 18, 8)
-    for col, w in zip("ABCDEFG", widths):
-        ws.column_dimensions[col].width = w
-    title = put(ws, 1, 1, f"建档立卡数据核查问题清单（{meta['period']}）", mask=mask, keep=keep)
-    title.font = Font(bold=True, size=14)
+    sh.widths(widths)
+    bold = {"bold": True}
+    sh.put(1, 1, f"建档立卡数据核查问题清单（{meta['period']}）", {"bold": True, "font_size": 14},
+           mask=mask, keep=keep)
     for key, row in INFO_ROWS.items():
-        put(ws, row, 1, INFO_LABELS[key]).font = _BOLD
-        put(ws, row, 2, meta.get(key) or None, mask=mask, keep=keep)
-    put(ws, 7, 1, "生成时间").font = _BOLD
-    put(ws, 7, 2, local_text())
-    put(ws, 8, 1, "证件号码").font = _BOLD
-    put(ws, 8, 2, "已脱敏：只显示前6位和后4位" if mask else "未脱敏：完整号码，请妥善保管")
-    put(ws, WORKBOOK_ID_ROW, 1, WORKBOOK_ID_LABEL).font = _BOLD
-    put(ws, WORKBOOK_ID_ROW, 2, meta.get("workbook_id"))          # read back by cardcheck feedback
-    put(ws, WORKBOOK_ID_ROW, 4, "本清单的编号，交回时据此核对，请勿改动")
+        sh.put(row, 1, INFO_LABELS[key], bold)
+        sh.put(row, 2, meta.get(key) or None, mask=mask, keep=keep)
+    sh.put(7, 1, "生成时间", bold)
+    sh.put(7, 2, local_text())
+    sh.put(8, 1, "证件号码", bold)
+    sh.put(8, 2, "已脱敏：只显示前6位和后4位" if mask else "未脱敏：完整号码，请妥善保管")
+    sh.put(WORKBOOK_ID_ROW, 1, WORKBOOK_ID_LABEL, bold)
+    sh.put(WORKBOOK_ID_ROW, 2, meta.get("workbook_id"))          # read back by cardcheck feedback
+    sh.put(WORKBOOK_ID_ROW, 4, "本清单的编号，交回时据此核对，请勿改动")
 
     r = 11
-    put(ws, r, 1, "问题统计").font = Font(bold=True, size=12)
+    sh.put(r, 1, "问题统计", {"bold": True, "font_size": 12})
     sev = Counter(i.get("severity") for i in issues)
     for s in ("error", "suspect", "notice"):
         r += 1
-        c = put(ws, r, 1, SEVERITY_CN[s])
-        c.fill = PatternFill("solid", fgColor=SEVERITY_FILL[s])
-        put(ws, r, 2, sev.get(s, 0))
-        put(ws, r, 4, SEVERITY_MEANING[s])
+        sh.put(r, 1, SEVERITY_CN[s], {"bg_color": "#" + SEVERITY_FILL[s]})
+        sh.put(r, 2, sev.get(s, 0))
+        sh.put(r, 4, SEVERITY_MEANING[s])
     r += 1
-    put(ws, r, 1, "合计").font = _BOLD
-    put(ws, r, 2, len(issues))
+    sh.put(r, 1, "合计", bold)
+    sh.put(r, 2, len(issues))
     r += 1
-    put(ws, r, 1, "涉及户数")
-    put(ws, r, 2, len({i["household_id"] for i in issues if i.get("household_id") and i.get("registered")}))
+    sh.put(r, 1, "涉及户数")
+    sh.put(r, 2, len({i["household_id"] for i in issues if i.get("household_id") and i.get("registered")}))
     st = Counter(i.get("status") for i in issues)
     for s in ("new", "persisting", "reopened"):
         r += 1
-        put(ws, r, 1, STATUS_CN[s])
-        put(ws, r, 2, st.get(s, 0))
+        sh.put(r, 1, STATUS_CN[s])
+        sh.put(r, 2, st.get(s, 0))
     r += 1
-    put(ws, r, 1, FLAG_NOT_FIXED)
-    put(ws, r, 2, sum(1 for i in issues if i.get("flag")))
-    put(ws, r, 4, "上期反馈“属实-已整改”，本期仍然存在的问题，请重点核实")
+    sh.put(r, 1, FLAG_NOT_FIXED)
+    sh.put(r, 2, sum(1 for i in issues if i.get("flag")))
+    sh.put(r, 4, "上期反馈“属实-已整改”，本期仍然存在的问题，请重点核实")
 
     r += 2
-    put(ws, r, 1, "填写说明").font = Font(bold=True, size=12)
+    sh.put(r, 1, "填写说明", {"bold": True, "font_size": 12})
     line_txt = f"{monitoring_line:g}元" if monitoring_line is not None else "当年标准"
     steps = [
         "1. 在“问题清单”中逐条核实，在“核实结果”列的下拉框中选择：" + "、".join(ANSWERS) + "。",
@@ -654,19 +653,14 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
     ]
     for s in steps:
         r += 1
-        c = put(ws, r, 1, s)
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=6)
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-        _fit_row(ws, r, [(s, sum(widths[:6]))])
+        sh.height(r, [(s, sum(widths[:6]))])
+        sh.ws.merge_range(r - 1, 0, r - 1, 5, clean_text(s), sh.book.fmt({"text_wrap": True, "valign": "top"}))
 
     r += 2
-    put(ws, r, 1, "本村出现的问题类别").font = Font(bold=True, size=12)
+    sh.put(r, 1, "本村出现的问题类别", {"bold": True, "font_size": 12})
     r += 1
     for c, h in enumerate(["规则编号", "名称", "类别", "含义", "政策依据", "责任单位", "问题数"], start=1):
-        cell = put(ws, r, c, h)
-        cell.font = _BOLD
-        cell.fill = _HEADER_FILL
-        cell.border = _BORDER
+        sh.put(r, c, h, {"bold": True, "bg_color": _HEADER_FILL, **_BORDER})
     counts = Counter(i.get("rule_id") for i in issues)
     first = {}
     for i in issues:
@@ -676,18 +670,17 @@ def write_info_sheet(ws, meta: dict, issues: list[dict], *, mask: bool, keep: fr
         rule = RULES.get(rid)
         i = first[rid]
         name = i.get("rule_name") or (rule.name if rule else rid)
-        sev = SEVERITY_CN.get((rule.severity if rule else i.get("severity")) or "", "")
-        vals = [rid, name, sev, MEANINGS.get(rid, name), policy_text(rule.policy, params) if rule else "",
-                i.get("responsible_unit"), counts[rid]]
-        for c, v in enumerate(vals, start=1):
-            cell = put(ws, r, c, v, mask=mask, keep=keep)
-            cell.border = _BORDER
-            cell.alignment = _WRAP
-        _fit_row(ws, r, [(ws.cell(row=r, column=c).value, widths[c - 1]) for c in (2, 4, 5, 6)])
         sv = rule.severity if rule else i.get("severity")
-        if sv in SEVERITY_FILL:
-            ws.cell(row=r, column=3).fill = PatternFill("solid", fgColor=SEVERITY_FILL[sv])
-    _print_setup(ws, landscape=False)
+        vals = [rid, name, SEVERITY_CN.get(sv or "", ""), MEANINGS.get(rid, name),
+                policy_text(rule.policy, params) if rule else "", i.get("responsible_unit"), counts[rid]]
+        shown = [cell_value(v, mask=mask, keep=keep) for v in vals]
+        sh.height(r, [(shown[c - 1], widths[c - 1]) for c in (2, 4, 5, 6)])
+        for c, v in enumerate(shown, start=1):
+            f = {**_BORDER, "text_wrap": True, "valign": "top"}
+            if c == 3 and sv in SEVERITY_FILL:
+                f["bg_color"] = "#" + SEVERITY_FILL[sv]
+            sh.put(r, c, v, f)
+    sh.print_setup(landscape=False)
 
 
 def new_workbook_id() -> str:
@@ -698,27 +691,21 @@ def new_workbook_id() -> str:
 def write_village(path: Path, meta: dict, issues: list[dict], facts: dict[str, tuple], *,
                   mask: bool, keep: frozenset[str], monitoring_line=None, params: dict | None = None,
                   loaded: frozenset[str] | None = None, answers: dict | None = None) -> Path:
-    from openpyxl.packaging.custom import StringProperty
-
-    wb = Workbook()
-    info = wb.active
-    info.title = INFO_SHEET
-    write_info_sheet(info, meta, issues, mask=mask, keep=keep, monitoring_line=monitoring_line, params=params)
-    styles = Styles()
-    write_list_sheet(wb.create_sheet(LIST_SHEET), issues, mask=mask, keep=keep, styles=styles, loaded=loaded,
-                     answers=answers, period=meta["period"])
-    write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), issues, facts, monitoring_line, mask=mask, keep=keep,
-                        styles=styles)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    book = Book(tmp)
+    write_info_sheet(Sheet(book, INFO_SHEET), meta, issues, mask=mask, keep=keep, monitoring_line=monitoring_line,
+                     params=params)
+    write_list_sheet(Sheet(book, LIST_SHEET), issues, mask=mask, keep=keep, loaded=loaded, answers=answers,
+                     period=meta["period"])
+    write_summary_sheet(Sheet(book, SUMMARY_SHEET), issues, facts, monitoring_line, mask=mask, keep=keep)
     # document properties go into docProps/*.xml: cleaned like cells (a BEL there breaks the file)
     title = f"{meta.get('township') or ''}{meta.get('village') or ''} {meta['period']} 问题清单"
     title = clean_text(title, one_line=True)
-    wb.properties.title = mask_text(title, keep) if mask else title
-    wb.properties.creator = "建档立卡数据核查"
+    book.wb.set_properties({"title": mask_text(title, keep) if mask else title, "author": "建档立卡数据核查"})
     if meta.get("workbook_id"):
-        wb.custom_doc_props.append(StringProperty(name=WORKBOOK_ID_PROPERTY, value=meta["workbook_id"]))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
+        book.wb.set_custom_property(WORKBOOK_ID_PROPERTY, meta["workbook_id"])
+    book.wb.close()
     tmp.replace(path)
     return path
 
@@ -746,11 +733,38 @@ def persist_registry(con, schema: str = "store", created_at: str | None = None) 
     return con.execute(f"SELECT count(*) FROM {schema}.workbook_issues").fetchone()[0] - before
 
 
+PARALLEL_MIN_VILLAGES = 40      # below this, a process pool costs more than it saves
+_SHARED: dict = {}
+
+
+def _writer_init(shared: dict) -> None:
+    """A writer process: what every village shares (masking keys, parameters) arrives once."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the run's to handle
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
+def _write_job(job: tuple) -> str:
+    path, meta, rows, facts, answers = job
+    s = _SHARED
+    write_village(Path(path), meta, rows, facts, mask=s["mask"], keep=s["keep"], monitoring_line=s["line"],
+                  params=s["params"], loaded=s["loaded"], answers=answers)
+    return path
+
+
+def _writers(n_jobs: int) -> int:
+    wanted = int(os.environ.get("CARDCHECK_WRITERS", os.cpu_count() or 1))
+    return max(1, min(wanted, 4)) if n_jobs >= PARALLEL_MIN_VILLAGES else 1
+
+
 def write_all(con, out_dir: Path, period: str, *, mask_ids: bool = True,
               params: dict | None = None, progress=None) -> list[Path]:
     """One workbook per village with listed issues; returns the paths written. Creates the temp
     table workbook_issues (one row per issue listed in each workbook); progress(done, total) after
-    each workbook."""
+    each workbook. Many villages are written by a pool of processes (CARDCHECK_WRITERS, default:
+    the number of cores): the cell values are the same whoever writes them."""
     from checks.params import load_params, monitoring_line
 
     _create_registry(con)
@@ -772,24 +786,51 @@ def write_all(con, out_dir: Path, period: str, *, mask_ids: bool = True,
         return []
     facts = household_facts(con)
     keep = keep_keys(household_ids(con) | {i[k] for i in issues for k in ("household_id", "project_id") if i.get(k)})
-    loaded = loaded_tables(con)
+    shared = {"mask": mask_ids, "keep": keep, "line": line, "params": params, "loaded": loaded_tables(con)}
     answers = last_answers(con)
     out_dir = Path(out_dir)
     paths = village_paths(list(by_village), out_dir / "villages")
-    written = []
-    total = len(by_village)
-    for done, key in enumerate(sorted(by_village), start=1):
+    jobs, registry = [], {}
+    for key in sorted(by_village):
         rows = sorted(by_village[key], key=_sort_key)
         county = Counter(_norm(i.get("county")) for i in rows if _norm(i.get("county"))).most_common(1)
         wbid = new_workbook_id()
         meta = {"county": county[0][0] if county else "", "township": key[0], "village": key[1],
                 "period": period, "workbook_id": wbid}
-        path = write_village(paths[key], meta, rows, facts, mask=mask_ids, keep=keep, monitoring_line=line,
-                             params=params, loaded=loaded, answers=answers)
-        written.append(path)
-        rel = path.relative_to(out_dir).as_posix()
-        con.executemany("INSERT INTO workbook_issues VALUES (?, ?, ?, ?, ?, ?)",
-                        [(wbid, period, key[0], key[1], rel, i["issue_id"]) for i in rows])
+        hids = {i.get("household_id") for i in rows}
+        jobs.append((str(paths[key]), meta, rows, {h: facts[h] for h in hids if h in facts},
+                     {i["issue_id"]: answers[i["issue_id"]] for i in rows if i.get("issue_id") in answers}))
+        rel = paths[key].relative_to(out_dir).as_posix()
+        registry[str(paths[key])] = [(wbid, period, key[0], key[1], rel, i["issue_id"]) for i in rows]
+    written, total = [], len(jobs)
+
+    def done(path: str) -> None:
+        written.append(Path(path))
+        con.executemany("INSERT INTO workbook_issues VALUES (?, ?, ?, ?, ?, ?)", registry[path])
         if progress:
-            progress(done, total)
+            progress(len(written), total)
+
+    workers = _writers(total)
+    if workers == 1:
+        _writer_init(shared)
+        for job in jobs:
+            done(_write_job(job))
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                   initializer=_writer_init, initargs=(shared,))
+        try:
+            # the largest villages first, so that no writer is left with a big one at the end
+            order = sorted(jobs, key=lambda j: -len(j[2]))
+            for fut in as_completed([pool.submit(_write_job, j) for j in order]):
+                done(fut.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            raise
+        pool.shutdown(wait=True)
+    written.sort()
     return written
