@@ -39,3 +39,14 @@ def test_parallel_writers_write_the_same_cells(tmp_path, monkeypatch):
     assert written["1"] == written["2"]
     some = next(iter(written["2"].values()))[W.LIST_SHEET][1]
     assert any(isinstance(c, str) and c.startswith("=HYPERLINK") for c in some)   # text, not a formula
+
+
+def test_writing_in_process_keeps_ctrl_c(tmp_path, monkeypatch):
+    """The run's own process must keep its Ctrl-C handler after writing workbooks itself (the pool's
+    writers ignore SIGINT; the run process must not)."""
+    import signal
+
+    monkeypatch.setenv("CARDCHECK_WRITERS", "1")
+    before = signal.getsignal(signal.SIGINT)
+    W.write_all(issues_db([issue("HH-01", "H1")], [("H1", "已脱贫", "无", 5000.0)]), tmp_path, "2026-10")
+    assert signal.getsignal(signal.SIGINT) == before

@@ -737,13 +737,18 @@ PARALLEL_MIN_VILLAGES = 40      # below this, a process pool costs more than it 
 _SHARED: dict = {}
 
 
+def _set_shared(shared: dict) -> None:
+    """What every village shares (masking keys, parameters), set once per writing process."""
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
 def _writer_init(shared: dict) -> None:
-    """A writer process: what every village shares (masking keys, parameters) arrives once."""
+    """A writer process of the pool (never the run's own process: it must keep Ctrl-C)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the run's to handle
-    _SHARED.clear()
-    _SHARED.update(shared)
+    _set_shared(shared)
 
 
 def _write_job(job: tuple) -> str:
@@ -812,7 +817,7 @@ def write_all(con, out_dir: Path, period: str, *, mask_ids: bool = True,
 
     workers = _writers(total)
     if workers == 1:
-        _writer_init(shared)
+        _set_shared(shared)
         for job in jobs:
             done(_write_job(job))
     else:
