@@ -211,13 +211,13 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
                 on_step(step("notice", item=msg))
             runlock.remove_leftovers(out)
             return _run_locked(drop, period, R, files, params, out=out, db=db, mask_ids=mask_ids,
-                               on_step=on_step, state=state)
+                               on_step=on_step, state=state, cache_dir=data_dir / "cache" / "ingest")
     except runlock.Busy as exc:
         raise RunError(str(exc)) from None
 
 
 def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: dict, *, out: Path, db: Path,
-                mask_ids: bool, on_step: OnStep, state: Path) -> RunResult:
+                mask_ids: bool, on_step: OnStep, state: Path, cache_dir: Path | None = None) -> RunResult:
     import duckdb
 
     started = _now()
@@ -249,7 +249,9 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 counter["n"] += 1
                 on_step(step("read", done=counter["n"], total=len(files), item=rel))
 
-            reports = ingest(con, files, drop, progress=file_done, max_sheets=params["max_sheets_per_workbook"])
+            cache_stats: dict = {}
+            reports = ingest(con, files, drop, progress=file_done, max_sheets=params["max_sheets_per_workbook"],
+                             cache_dir=cache_dir, stats=cache_stats)
             clock.lap("read")
             file_dicts = [r.as_dict() for r in reports]
             on_step(step("files", data=file_dicts))
@@ -307,6 +309,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 "drop": str(drop),
                 "parameters": params,
                 "files": file_dicts,
+                "cache": cache_stats,
                 "not_loaded": not_loaded,
                 "townships_lacking": lacking,
                 "rules": {r.rule_id: {"status": r.status, **({"reason": r.reason} if r.reason else {}),

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import os
 import tempfile
@@ -43,6 +44,7 @@ from pathlib import Path
 
 from checks.engine import ensure_tables
 from pipeline.ingest import normalise as N
+from pipeline.ingest.cache import IngestCache, code_fingerprint, file_key
 from pipeline.ingest.read import (DATA_SUFFIXES, EMPTY_FILE, MAX_SHEETS, NATIVE_CSV_MIN_BYTES, ReadError, Sheet,
                            capped_lines, csv_head,
                            not_spreadsheet, read_any, row_text, skip_reason, sniff, split_bad, text_column,
@@ -718,11 +720,10 @@ _WORKER_CON = None
 
 def _worker(args) -> FileOutcome:
     """Pool worker: read one file and normalise it in its own DuckDB; typed chunks go back as
-    parquet files in the shared temporary folder (rejected rows of sheets judged there too)."""
+    parquet files in `outdir` (the shared temporary folder, or the file's cache entry being made)."""
     global _WORKER_CON
-    import duckdb
 
-    path, rel, kind, tmpdir, index, max_sheets = args
+    path, rel, kind, tmpdir, index, max_sheets, outdir = args
     if _WORKER_CON is None:
         # bounded memory per worker: beyond the limit DuckDB spills to the ingest's temp folder
         from pipeline.store.duck import connect
@@ -731,12 +732,18 @@ def _worker(args) -> FileOutcome:
             "threads": 1, "temp_directory": str(Path(tmpdir) / f"spill-{os.getpid()}"),
             "memory_limit": os.environ.get("CARDCHECK_WORKER_MEMORY_LIMIT", "1GB")})
         N.install(_WORKER_CON)
-    con = _WORKER_CON
-    out = read_one(Path(path), rel, kind, tmpdir, index, arrow=True, max_sheets=max_sheets)
+    return process_file(_WORKER_CON, Path(path), rel, kind, tmpdir, index, max_sheets, outdir, arrow=True)
+
+
+def process_file(con, path: Path, rel: str, kind: str | None, tmpdir: str, index: int, max_sheets: int | None,
+                 outdir: str, arrow: bool) -> FileOutcome:
+    """Read one file and normalise it in `con`: its typed chunks and rejected rows as parquet files
+    in `outdir` (self-contained: what a reader worker hands back, and what the cache keeps)."""
+    out = read_one(path, rel, kind, tmpdir, index, arrow=arrow, max_sheets=max_sheets)
     typed: list[Typed] = []
 
     def emit(table: str, select: str, lo: int, hi: int, sheets: dict[str, int]) -> Emitted:
-        target = Path(tmpdir) / f"{index:06d}_{len(typed):05d}.parquet"
+        target = Path(outdir) / f"{index:06d}_{len(typed):05d}.parquet"
         con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
         t = Typed(table, str(target))
         typed.append(t)
@@ -749,12 +756,53 @@ def _worker(args) -> FileOutcome:
         return Emitted(table, f"read_parquet({_lit(str(target))})", sheets, drop)
 
     def reject(select: str) -> None:
-        target = Path(tmpdir) / f"{index:06d}_rej{len(out.rejected_files):03d}.parquet"
+        target = Path(outdir) / f"{index:06d}_rej{len(out.rejected_files):03d}.parquet"
         con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet)").fetchall()
         out.rejected_files.append(str(target))
 
     stage_outcome(con, out, Path(path), rel, kind, tmpdir, index, emit, reject)
     out.chunks = typed
+    return out
+
+
+# ---------------------------------------------------------------------------- the cache of readings
+
+def _entry_of(out: FileOutcome, rel: str, index: int, folder: Path) -> dict:
+    folder = Path(folder)
+    return {"rel": rel, "index": index, "reports": [r.as_dict() for r in out.reports],
+            "rejected": [list(r) for r in out.rejected],
+            "chunks": [{"table": c.table, "file": Path(c.path).relative_to(folder).as_posix()} for c in out.chunks],
+            "rejected_files": [Path(f).relative_to(folder).as_posix() for f in out.rejected_files]}
+
+
+def _outcome_of(con, entry: dict, rel: str, index: int, tmpdir: str) -> FileOutcome:
+    """A cached reading as this run's outcome of file `index` named `rel` (rewritten if it was
+    another file's index or name)."""
+    folder = Path(entry["dir"])
+    same = entry["rel"] == rel and entry["index"] == index
+    mask = (1 << SEQ_FILE_SHIFT) - 1
+    n = [0]
+
+    def local(name: str, kind: str) -> str:
+        src = str(folder / name)
+        if same:
+            return src
+        n[0] += 1
+        target = str(Path(tmpdir) / f"cached_{index:06d}_{n[0]:05d}.parquet")
+        if kind == "rows":
+            sel = (f"SELECT * REPLACE (((_seq & {mask}::BIGINT) | ({index}::BIGINT << {SEQ_FILE_SHIFT}))::BIGINT AS _seq, "
+                   f"{_lit(rel)} AS _file)")
+        else:
+            sel = f"SELECT * REPLACE ({_lit(rel)} AS file)"
+        con.execute(f"COPY ({sel} FROM read_parquet({_lit(src)})) TO {_lit(target)} "
+                    f"(FORMAT parquet, COMPRESSION uncompressed)")
+        return target
+
+    reports = [FileReport(**{**r, "path": rel}) for r in entry["reports"]]
+    rejected = [tuple([rel, *r[1:]]) for r in entry["rejected"]]
+    out = FileOutcome(reports, [Typed(c["table"], local(c["file"], "rows")) for c in entry["chunks"]], rejected)
+    out.rejected_files = [local(f, "rejected") for f in entry["rejected_files"]]
+    out.from_cache = True
     return out
 
 
@@ -963,24 +1011,28 @@ def finalize_kind(con, table: Table, source: str | None = None) -> None:
         con.execute(f'DROP TABLE "_norm_{t}"')
 
 
-def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, parallel: bool,
-              max_sheets: int | None = None):
-    """(index, rel, FileOutcome) for every file: in file order, or — in a process pool for big
+def _outcomes(files: list[Path], rels: list[str], todo: list[int], kind: str | None, tmpdir: str,
+              parallel: bool, max_sheets: int | None = None, outdirs: dict[int, str] | None = None, con=None):
+    """(index, rel, FileOutcome) for the files `todo`: in file order, or — in a process pool for big
     drops — as the workers finish them, the largest files handed out first (longest-processing-time
     scheduling: a big workbook starts at once and the small ones fill the other core around it, so
     no core idles while one file is read). The order of arrival does not matter: every row carries
-    its file's index in _seq, and ingest puts the reports back in file order."""
-    rels = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in files]
+    its file's index in _seq, and ingest puts the reports back in file order. With `outdirs` (the
+    cache), every file is normalised into parquet in its own folder, in the pool or in `con`."""
     if not parallel:
-        for i, (p, rel) in enumerate(zip(files, rels)):
-            yield i, rel, read_one(p, rel, kind, tmpdir, i, max_sheets=max_sheets)
+        for i in todo:
+            if outdirs and i in outdirs:
+                yield i, rels[i], process_file(con, files[i], rels[i], kind, tmpdir, i, max_sheets, outdirs[i],
+                                               arrow=False)
+            else:
+                yield i, rels[i], read_one(files[i], rels[i], kind, tmpdir, i, max_sheets=max_sheets)
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     # the main process normalises in DuckDB while the workers parse: leave it a core
     # workers read and normalise; the main process only loads their parquet and dedupes
-    workers = max(1, min(len(files), int(os.environ.get("CARDCHECK_READERS", os.cpu_count() or 1)), 4))
+    workers = max(1, min(len(todo), int(os.environ.get("CARDCHECK_READERS", os.cpu_count() or 1)), 4))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_worker_init)
     try:
@@ -992,8 +1044,9 @@ def _outcomes(files: list[Path], root: Path, kind: str | None, tmpdir: str, para
             except OSError:
                 return 0
 
-        order = sorted(range(len(files)), key=lambda i: (-size(i), i))
-        futures = {pool.submit(_worker, (str(files[i]), rels[i], kind, tmpdir, i, max_sheets)): i for i in order}
+        order = sorted(todo, key=lambda i: (-size(i), i))
+        futures = {pool.submit(_worker, (str(files[i]), rels[i], kind, tmpdir, i, max_sheets,
+                                         outdirs.get(i, tmpdir) if outdirs else tmpdir)): i for i in order}
         for fut in as_completed(futures):
             i = futures[fut]
             yield i, rels[i], fut.result()
@@ -1016,27 +1069,60 @@ def _worker_init() -> None:
 
 def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
            progress=None, parallel: bool | None = None,
-           max_sheets: int | None = None) -> list[FileReport]:
+           max_sheets: int | None = None, cache_dir: Path | None = None,
+           stats: dict | None = None) -> list[FileReport]:
     """Read, recognise, stage and load every file; return one report per (file, sheet).
 
     `max_sheets`: sheets a workbook may have (default pipeline.ingest.read.MAX_SHEETS); a workbook
-    with more is refused before any sheet is read."""
+    with more is refused before any sheet is read. `cache_dir`: where readings are kept between
+    runs (pipeline.ingest.cache): a file read before, with the same bytes and the same reader, is
+    not read again. `stats`, when given, receives files_read / files_from_cache."""
     ensure_tables(con)
     con.execute(REJECTED_DDL)
     N.install(con)
     stager = Stager(con)
     by_file: dict[int, list[FileReport]] = {}
+    rels = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in files]
+    cache = IngestCache(cache_dir) if cache_dir is not None else None
+    keys: dict[int, str] = {}
+    hits: dict[int, dict] = {}
+    if cache is not None:
+        code = code_fingerprint()
+        for i, p in enumerate(files):
+            if p.is_file() and not skip_reason(p):
+                try:
+                    keys[i] = file_key(sha256_file(p), kind, max_sheets, code)
+                except OSError:
+                    continue
+                entry = cache.get(keys[i])
+                if entry is not None:
+                    hits[i] = entry
+    todo = [i for i in range(len(files)) if i not in hits]
+    if stats is not None:
+        stats.update(files_read=len(todo), files_from_cache=len(hits))
     if parallel is None:
         # a pool pays when at least two files have real work (one huge file beside small ones
         # gains nothing, and each worker holds its own interpreter and DuckDB)
-        sizes = sorted((p.stat().st_size for p in files if p.is_file()), reverse=True)
+        sizes = sorted((files[i].stat().st_size for i in todo if files[i].is_file()), reverse=True)
         parallel = len(sizes) > 1 and (os.cpu_count() or 1) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES \
             and sizes[1] >= PARALLEL_SECOND_FILE_BYTES
     with tempfile.TemporaryDirectory(prefix="cardcheck-") as tmp:
         def reject(select: str) -> None:
             con.execute(f"INSERT INTO rejected_rows {select}")
 
-        for i, rel, out in _outcomes(files, root, kind, tmp, parallel, max_sheets):
+        outdirs = {i: str(cache.staging(keys[i])) for i in todo if i in keys} if cache is not None else None
+        cached = ((i, rels[i], _outcome_of(con, hits[i], rels[i], i, tmp)) for i in sorted(hits))
+        fresh = _outcomes(files, rels, todo, kind, tmp, parallel, max_sheets, outdirs, con)
+        for i, rel, out in itertools.chain(cached, fresh):
+            if outdirs and i in outdirs:        # a new reading: kept for the next run, then used from there
+                folder = Path(outdirs[i])
+                try:
+                    cache.put(keys[i], folder, _entry_of(out, rel, i, folder))
+                    entry = cache.get(keys[i])
+                except OSError:                 # the cache could not keep it: use it where it is
+                    entry = None
+                if entry is not None:
+                    out = _outcome_of(con, entry, rel, i, tmp)
             if out.rejected:
                 con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected)
             if out.chunks and isinstance(out.chunks[0], Typed):      # normalised by a worker
@@ -1049,13 +1135,16 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
                     con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?)", out.rejected[n:])
             for f in out.rejected_files:
                 con.execute(f"INSERT INTO rejected_rows SELECT * FROM read_parquet({_lit(f)})")
-                os.unlink(f)
+                if not getattr(out, "from_cache", False):
+                    os.unlink(f)
             by_file[i] = list(out.reports)          # after staging: a csv fallback may have replaced them
             if progress:
                 progress(rel)
         for t in TABLES.values():
             if t.name in stager.kinds:
                 finalize_kind(con, t, stager.source(t.name))
+    if cache is not None:
+        cache.prune(keep=set(keys.values()))
     reports = [r for i in sorted(by_file) for r in by_file[i]]
     # rejected counts per (file, sheet)
     counts = {(f, s): n for f, s, n in con.execute(

@@ -1,0 +1,131 @@
+"""The cache of readings (issue J): a file read before, with the same bytes and the same reader
+code, is not read again; what the run loads from the cache is exactly what a fresh read loads."""
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import xlsxwriter
+
+from pipeline.ingest import load as L
+from pipeline.ingest.load import ingest
+from pipeline.run import run
+from tests.test_run_cycle import county
+
+MEMBER_HEADER = ["乡镇", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "性别"]
+ID1, ID2 = "430624198006150131", "430624198208200125"
+
+
+def xlsx(path: Path, rows) -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    for i, r in enumerate(rows):
+        ws.write_row(i, 0, r)
+    wb.close()
+
+
+def drop(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    xlsx(folder / "成员_东镇.xlsx", [MEMBER_HEADER, ["东镇", "新村", "001", "张三", ID1, "户主", "男"],
+                                   ["东镇", "新村", "001", "李四", "43062419820820012X", "配偶", "女"]])
+    (folder / "成员_西镇.csv").write_text(
+        ",".join(MEMBER_HEADER) + "\n" + f"西镇,老村,002,王五,{ID2},户主,女\n"
+        + "西镇,老村,,赵六,,之子,男\n", encoding="utf-8")
+    (folder / "说明.txt").write_text("不是数据", encoding="utf-8")
+    return folder
+
+
+def state(con) -> dict:
+    """Every table the ingest filled, in full (with _seq, _file and _row)."""
+    out = {}
+    for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
+        out[t] = con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall()
+    return out
+
+
+def load(folder: Path, cache: Path | None, stats: dict | None = None, parallel=False):
+    con = duckdb.connect()
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    reports = ingest(con, files, folder, cache_dir=cache, stats=stats, parallel=parallel)
+    return state(con), [r.as_dict() for r in reports]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_second_reading_comes_from_the_cache_and_equals_a_fresh_read(tmp_path, parallel):
+    d = drop(tmp_path / "drop")
+    fresh = load(d, None, parallel=parallel)
+    first, second = {}, {}
+    assert load(d, tmp_path / "cache", first, parallel=parallel) == fresh
+    assert load(d, tmp_path / "cache", second, parallel=parallel) == fresh
+    assert first == {"files_read": 3, "files_from_cache": 0}
+    assert second == {"files_read": 0, "files_from_cache": 3}      # the refusal of the .txt too
+
+
+def test_only_the_changed_file_is_read_again(tmp_path):
+    d = drop(tmp_path / "drop")
+    load(d, tmp_path / "cache")
+    text = (d / "成员_西镇.csv").read_text(encoding="utf-8").replace("王五", "王五五")
+    (d / "成员_西镇.csv").write_text(text, encoding="utf-8")
+    stats: dict = {}
+    again = load(d, tmp_path / "cache", stats)
+    assert stats == {"files_read": 1, "files_from_cache": 2}
+    assert again == load(d, None)
+    assert any("王五五" in r for r in again[0]["members"])
+
+
+def test_a_file_renamed_or_moved_in_the_drop_is_used_under_its_new_name_and_row_numbers(tmp_path):
+    d = drop(tmp_path / "drop")
+    load(d, tmp_path / "cache")
+    # rename: the csv now sorts first, so file indexes (kept in _seq) change too
+    (d / "sub").mkdir()
+    shutil.move(d / "成员_西镇.csv", d / "sub" / "0成员.csv")
+    shutil.move(d / "成员_东镇.xlsx", d / "a_东镇.xlsx")
+    stats: dict = {}
+    cached = load(d, tmp_path / "cache", stats)
+    assert stats == {"files_read": 0, "files_from_cache": 3}
+    assert cached == load(d, None)
+    files = {r[0] for r in cached[0]["rejected_rows"]}
+    assert files == {"sub/0成员.csv"}
+
+
+def test_a_new_reader_code_never_uses_old_readings(tmp_path, monkeypatch):
+    d = drop(tmp_path / "drop")
+    load(d, tmp_path / "cache")
+    monkeypatch.setattr(L, "code_fingerprint", lambda: "another-version")
+    stats: dict = {}
+    assert load(d, tmp_path / "cache", stats) == load(d, None)
+    assert stats["files_read"] == 3
+
+
+def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path):
+    d = drop(tmp_path / "drop")
+    cache = tmp_path / "cache"
+    load(d, cache)
+    parts = sorted(cache.rglob("*.parquet"))
+    assert parts
+    parts[0].unlink()                                       # one chunk gone
+    for o in cache.rglob("outcome.json"):                   # and one entry not json at all
+        if not any(p.parent == o.parent for p in parts[:1]):
+            o.write_text("{half", encoding="utf-8")
+            break
+    stats: dict = {}
+    assert load(d, cache, stats) == load(d, None)
+    assert stats == {"files_read": 2, "files_from_cache": 1}       # the two damaged entries
+
+
+def test_a_rerun_of_an_unchanged_period_reads_no_file_and_writes_the_same_outputs(tmp_path):
+    d = county(tmp_path / "drop")
+    out1, out2 = tmp_path / "r1", tmp_path / "r2"
+    kw = dict(db=tmp_path / "db" / "c.duckdb", data_dir=tmp_path / "data")
+    run(d, "2026-10", out=out1, **kw)
+    run(d, "2026-10", out=out2, **kw)
+    m1 = json.loads((out1 / "2026-10" / "run.json").read_text(encoding="utf-8"))
+    m2 = json.loads((out2 / "2026-10" / "run.json").read_text(encoding="utf-8"))
+    assert m1["cache"]["files_read"] == 4 and m2["cache"] == {"files_read": 0, "files_from_cache": 4}
+    for name in ("issues.csv", "rejected.csv"):
+        assert (out1 / "2026-10" / name).read_bytes() == (out2 / "2026-10" / name).read_bytes()
+    assert m1["files"] == m2["files"]
+    with open(out2 / "2026-10" / "issues.csv", encoding="utf-8-sig", newline="") as f:
+        assert any(r["rule_id"] == "HH-01" for r in csv.DictReader(f))
