@@ -106,6 +106,8 @@ def measure_run(drop: Path, data: Path) -> dict:
     res = run_measured([*cardcheck(), "run", str(drop), "--period", PERIOD, "--data", str(data), "-q"])
     manifest = json.loads((data / "reports" / PERIOD / "run.json").read_text(encoding="utf-8"))
     res["timings"] = manifest.get("timings", {})
+    res["rule_timings"] = manifest.get("rule_timings", {})
+    res["cache"] = manifest.get("cache", {})
     res["rows_read"] = sum(f.get("rows_read") or 0 for f in manifest["files"])
     res["files"] = len({f["path"] for f in manifest["files"]})
     res["files_read"] = manifest.get("cache", {}).get("files_read", res["files"])
@@ -201,11 +203,16 @@ def print_shape(r: dict) -> None:
           f"(target ≤ 1.5×); peak {run['peak_mib']:,} MiB over the process tree")
     for stage, secs in run["timings"].items():
         print(f"    {stage:<16}{secs:7.2f} s")
+    fam = run.get("rule_timings", {}).get("families", {})
+    if fam:
+        print("    rule families: " + ", ".join(f"{k} {v:.2f}" for k, v in fam.items()))
+        print("    slowest rules: " + ", ".join(f"{k} {v:.2f}" for k, v in run["rule_timings"]["slowest"]))
     print(f"ingest (read stage)           {run['timings'].get('read', 0):7.2f} s  = {r['ingest_vs_bare']:.2f}× "
           f"the bare read (target ≤ 1.0×)")
     rr, one = r["rerun_unchanged"], r["rerun_one_changed"]
     print(f"re-run, nothing changed       {rr['seconds']:7.2f} s  = {r['rerun_vs_run']:.0%} of the first run "
-          f"(target < 25%); files read {rr['files_read']} of {rr['files']}")
+          f"(target < 25%); files read {rr['files_read']} of {rr['files']}, "
+          f"rules {'from the cache' if rr['cache'].get('rules_from_cache') else 'run again'}")
     print(f"re-run, {one['changed']} changed: {one['seconds']:.2f} s; files read {one['files_read']} of "
           f"{one['files']}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 
 from checks import params as P
@@ -45,6 +46,7 @@ class RuleResult:
     status: str            # evaluated | skipped
     reason: str = ""
     count: int = 0
+    seconds: float = 0.0    # wall time of its query (evaluated rules)
 
 
 def bind(sql: str, values: dict) -> dict:
@@ -103,13 +105,21 @@ def register_functions(con) -> None:
             raise
 
 
-def prepare(con, ref_date: dt.date, params: dict) -> None:
+def prepare(con, ref_date: dt.date, params: dict, only: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Materialise the shared derived relations (or `only` those, which must not need others);
+    returns each one's wall time in seconds."""
     ensure_tables(con)
     register_functions(con)
     all_rules()  # make sure every module (and its views) is registered
     values = P.sql_params(params, ref_date)
+    seconds = {}
     for v in VIEWS.values():
+        if only is not None and v.name not in only:
+            continue
+        t = time.perf_counter()
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{v.name}" AS {v.sql}', bind(v.sql, values))
+        seconds[v.name] = round(time.perf_counter() - t, 4)
+    return seconds
 
 
 def release_views(con, keep: tuple[str, ...] = ()) -> None:
@@ -140,13 +150,23 @@ def evaluate(con, ref_date: dt.date, params: dict, *, only: set[str] | None = No
         if reason:
             results.append(RuleResult(r.id, "skipped", reason))
             continue
-        before = con.execute("SELECT count(*) FROM issues_raw").fetchone()[0]
-        con.execute(
+        t = time.perf_counter()
+        n = con.execute(
             f"INSERT INTO issues_raw BY NAME SELECT '{r.id}' AS rule_id, * FROM ({r.sql}) AS q",
-            bind(r.sql, values))
-        after = con.execute("SELECT count(*) FROM issues_raw").fetchone()[0]
-        results.append(RuleResult(r.id, "evaluated", "", after - before))
+            bind(r.sql, values)).fetchone()[0]
+        results.append(RuleResult(r.id, "evaluated", "", n, round(time.perf_counter() - t, 4)))
     return results
+
+
+def rule_timings(results: list[RuleResult], slowest: int = 10) -> dict:
+    """Seconds per rule family (the id's prefix) and the `slowest` rules, for run.json."""
+    families: dict[str, float] = {}
+    for r in results:
+        fam = r.rule_id.split("-")[0]
+        families[fam] = round(families.get(fam, 0.0) + r.seconds, 3)
+    top = sorted((r for r in results if r.status == "evaluated"), key=lambda r: (-r.seconds, r.rule_id))
+    return {"families": dict(sorted(families.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "slowest": [[r.rule_id, r.seconds] for r in top[:slowest]]}
 
 
 def _message_sql(template: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from checks import engine
 from checks.params import ParamError, load_params, normalise_period, reference_date
+from pipeline.check.cache import RuleCache, stage_key
 from pipeline.check.coverage import drop_lacking, lacking_townships
 from pipeline.cycle import history
 from pipeline.ingest.load import ingest
@@ -242,6 +243,11 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
             con = connect(config={"memory_limit": os.environ.get("CARDCHECK_MEMORY_LIMIT", "4GB"),
                                   "temp_directory": str(spill)})
             cleanup.callback(con.close)
+            # the slow checks (pandera contract, Great Expectations) go to a second process that
+            # imports their libraries while the files are read and the rules run (niced: it takes
+            # what the readers leave, e.g. the core a single big workbook leaves idle)
+            side = Sidecar.start()
+            cleanup.callback(side.close)
             on_step(step("read", done=0, total=len(files)))
             counter = {"n": 0}
 
@@ -261,24 +267,38 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                     raise RunError(f"no {core} rows loaded ({TABLES[core].title}): the drop needs at least one "
                                    f"readable {core} file", files=file_dicts)
 
-            # the slow checks (pandera contract, Great Expectations) go to a second process that
-            # imports their libraries while the rules run
-            side = Sidecar.start()
-            cleanup.callback(side.close)
-            side.submit("contract", export_contract(con, Path(spill) / "sidecar"))
+            # a re-run whose files, parameters and code did not change: the rules' findings (and the
+            # contract's verdict) of last time
+            rules_cache = RuleCache(cache_dir.parent / "rules") if cache_dir is not None else None
+            key = stage_key(reports, params, R, period) if rules_cache is not None else None
+            hit = rules_cache.get(key, con) if rules_cache is not None else None
+            cache_stats["rules_from_cache"] = hit is not None
+            contract = rules_cache.get_extra(key, "contract") if hit is not None else None
+            if contract is not None:
+                side.known("contract", contract)
+            else:
+                side.submit("contract", export_contract(con, Path(spill) / "sidecar"))
             clock.lap("load_contract")
             on_step(step("check"))
-            engine.prepare(con, R, params)
-            results = engine.evaluate(con, R, params)
-            engine.finish(con, period, params)
-            lacking = lacking_townships(con)
-            drop_lacking(con, lacking)
-            clock.lap("check")
+            if hit is not None:
+                results, lacking, recon = hit
+                engine.prepare(con, R, params, only=("v_hh",))        # what the outputs need
+                clock.lap("check")
+                clock.lap("reconcile")
+            else:
+                engine.prepare(con, R, params)
+                results = engine.evaluate(con, R, params)
+                engine.finish(con, period, params)
+                lacking = lacking_townships(con)
+                drop_lacking(con, lacking)
+                clock.lap("check")
 
-            on_step(step("reconcile"))
-            recon = reconciliation_stats(con)
-            engine.release_views(con, keep=("v_hh",))     # the outputs need v_hh only
-            clock.lap("reconcile")
+                on_step(step("reconcile"))
+                recon = reconciliation_stats(con)
+                engine.release_views(con, keep=("v_hh",))     # the outputs need v_hh only
+                if rules_cache is not None:
+                    rules_cache.put(key, con, results, lacking, recon)
+                clock.lap("reconcile")
 
             try:
                 con.execute(f"ATTACH {lit(str(db))} AS store")
@@ -310,6 +330,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 "parameters": params,
                 "files": file_dicts,
                 "cache": cache_stats,
+                "rule_timings": engine.rule_timings(results),
                 "not_loaded": not_loaded,
                 "townships_lacking": lacking,
                 "rules": {r.rule_id: {"status": r.status, **({"reason": r.reason} if r.reason else {}),
@@ -332,8 +353,19 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 report.write_rejected(con, tmp)
                 from pipeline.outputs import expectations, summary
                 prev_manifest = expectations.previous_manifest(con, prev)
-                side.submit("expectations", expectations.export_inputs(
-                    con, Path(spill) / "sidecar", tmp, manifest, prev_manifest))
+                exp_key = None
+                if rules_cache is not None:
+                    exp_key = "expectations-" + RuleCache.subkey(
+                        expectations.inputs_identity(con, manifest, prev_manifest))
+                    cached = rules_cache.get_extra(key, exp_key, folder_to=tmp / expectations.DOCS_DIR) \
+                        if hit is not None else None
+                    if cached is not None:
+                        side.known("expectations", cached)
+                        cache_stats["expectations_from_cache"] = True
+                if "expectations" not in side.done:
+                    side.submit("expectations", expectations.export_inputs(
+                        con, Path(spill) / "sidecar", tmp, manifest, prev_manifest))
+                side.stop_if_unused()
                 clock.lap("outputs")
                 on_step(step("workbooks", done=0, total=None))
                 workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params,
@@ -349,6 +381,11 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 breaches = side.result("contract")
                 if breaches:        # the loader broke its own contract: a defect of cardcheck, not of the input
                     raise RuntimeError("post-load contract broken: " + "; ".join(breaches))
+                if rules_cache is not None and not cache_stats.get("expectations_from_cache"):
+                    rules_cache.put_extra(key, "contract", breaches)
+                    if manifest["expectations"].get("status") == "evaluated":
+                        rules_cache.put_extra(key, exp_key, manifest["expectations"],
+                                              folder_from=tmp / expectations.DOCS_DIR)
                 clock.lap("expectations")
                 manifest["finished_at"] = _now()
                 summary.write_summary(con, tmp, manifest)
@@ -359,7 +396,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 with _signals_deferred():
                     phase["now"] = "saving"
                     journal = runlock.write_journal(state, period, run_id=run_id, db=db, tmp=tmp, final=final)
-                    _commit(con, db, period, started, manifest)
+                    _commit(con, db, period, started, manifest, inputs_key=key)
                     phase["now"] = "committed"
                     clock.lap("save")
                     manifest["timings"] = clock.seconds
@@ -396,16 +433,24 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
     return RunResult(final, manifest, n_issues, timings=clock.seconds)
 
 
-def _commit(con, db: Path, period: str, started: str, manifest: dict) -> None:
-    """The database in one transaction (rolled back on any failure)."""
+def _commit(con, db: Path, period: str, started: str, manifest: dict, inputs_key: str | None = None) -> None:
+    """The database in one transaction (rolled back on any failure). The store keeps the canonical
+    tables of its latest period; `inputs_key` names what they were made from (pipeline.check.cache
+    stage_key): when the store already holds the tables of the same key they are not copied again."""
     import duckdb
 
     con.execute("BEGIN TRANSACTION")
     try:
         latest = con.execute("SELECT max(period) FROM store.runs WHERE status = 'completed'").fetchone()[0]
         if latest is None or period >= latest:
-            for t in (*TABLES, "schema_findings", "rejected_rows"):
-                con.execute(f'CREATE OR REPLACE TABLE store."{t}" AS SELECT * FROM memory.main."{t}"')
+            con.execute("CREATE TABLE IF NOT EXISTS store.canonical_inputs (inputs_key VARCHAR)")
+            held = [k for (k,) in con.execute("SELECT inputs_key FROM store.canonical_inputs").fetchall()]
+            if inputs_key is None or held != [inputs_key]:
+                for t in (*TABLES, "schema_findings", "rejected_rows"):
+                    con.execute(f'CREATE OR REPLACE TABLE store."{t}" AS SELECT * FROM memory.main."{t}"')
+                con.execute("DELETE FROM store.canonical_inputs")
+                if inputs_key is not None:
+                    con.execute("INSERT INTO store.canonical_inputs VALUES (?)", [inputs_key])
         history.persist(con, "store", period, started, manifest["finished_at"], TOOL_VERSION,
                         json.dumps(manifest, ensure_ascii=False, default=str))
         workbooks.persist_registry(con, "store")        # which issue went into which workbook

@@ -115,17 +115,81 @@ def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path):
     assert stats == {"files_read": 2, "files_from_cache": 1}       # the two damaged entries
 
 
-def test_a_rerun_of_an_unchanged_period_reads_no_file_and_writes_the_same_outputs(tmp_path):
+def manifest(out: Path) -> dict:
+    return json.loads((out / "2026-10" / "run.json").read_text(encoding="utf-8"))
+
+
+def same_outputs(a: Path, b: Path) -> None:
+    for name in ("issues.csv", "resolved.csv", "rejected.csv"):
+        assert (a / "2026-10" / name).read_bytes() == (b / "2026-10" / name).read_bytes(), name
+    ma, mb = manifest(a), manifest(b)
+    for k in ("files", "rules", "reconciliation", "totals", "townships_lacking", "villages"):
+        assert ma[k] == mb[k], k
+    strip = lambda e: {k: v for k, v in e.items() if k != "data_docs"}
+    assert strip(ma["expectations"]) == strip(mb["expectations"])
+    assert (b / "2026-10" / "data_docs" / "index.html").is_file()
+
+
+def test_a_rerun_of_an_unchanged_period_reads_no_file_runs_no_rule_and_writes_the_same_outputs(tmp_path):
     d = county(tmp_path / "drop")
     out1, out2 = tmp_path / "r1", tmp_path / "r2"
     kw = dict(db=tmp_path / "db" / "c.duckdb", data_dir=tmp_path / "data")
     run(d, "2026-10", out=out1, **kw)
     run(d, "2026-10", out=out2, **kw)
-    m1 = json.loads((out1 / "2026-10" / "run.json").read_text(encoding="utf-8"))
-    m2 = json.loads((out2 / "2026-10" / "run.json").read_text(encoding="utf-8"))
-    assert m1["cache"]["files_read"] == 4 and m2["cache"] == {"files_read": 0, "files_from_cache": 4}
-    for name in ("issues.csv", "rejected.csv"):
-        assert (out1 / "2026-10" / name).read_bytes() == (out2 / "2026-10" / name).read_bytes()
-    assert m1["files"] == m2["files"]
+    assert manifest(out1)["cache"] == {"files_read": 4, "files_from_cache": 0, "rules_from_cache": False}
+    assert manifest(out2)["cache"] == {"files_read": 0, "files_from_cache": 4, "rules_from_cache": True,
+                                       "expectations_from_cache": True}
+    same_outputs(out1, out2)
     with open(out2 / "2026-10" / "issues.csv", encoding="utf-8-sig", newline="") as f:
         assert any(r["rule_id"] == "HH-01" for r in csv.DictReader(f))
+
+
+def test_rules_run_again_when_a_parameter_or_a_file_changed_or_the_entry_is_damaged(tmp_path):
+    d = county(tmp_path / "drop")
+    kw = dict(db=tmp_path / "db" / "c.duckdb", data_dir=tmp_path / "data")
+    run(d, "2026-10", out=tmp_path / "r0", **kw)
+    # a parameter
+    params = tmp_path / "params.yaml"
+    params.write_text("village_suspect_rate: 0.5\n", encoding="utf-8")
+    run(d, "2026-10", out=tmp_path / "r1", params_file=params, **kw)
+    assert manifest(tmp_path / "r1")["cache"]["rules_from_cache"] is False
+    # a damaged entry: the rules run again and find the same
+    for f in (tmp_path / "data" / "cache" / "rules").glob("*/issues.parquet"):
+        f.write_bytes(b"PAR1 not really")
+    run(d, "2026-10", out=tmp_path / "r2", **kw)
+    assert manifest(tmp_path / "r2")["cache"]["rules_from_cache"] is False
+    same_outputs(tmp_path / "r0", tmp_path / "r2")
+    # a file: its household now has a second head, so HH-01 fires there
+    county(d, two_heads_in="东镇")
+    run(d, "2026-10", out=tmp_path / "r3", **kw)
+    m = manifest(tmp_path / "r3")
+    assert m["cache"]["rules_from_cache"] is False and m["cache"]["files_read"] >= 1
+    fresh = tmp_path / "fresh"
+    run(d, "2026-10", out=fresh, db=tmp_path / "db2" / "c.duckdb", data_dir=tmp_path / "data2")
+    assert (tmp_path / "r3" / "2026-10" / "issues.csv").read_bytes() != \
+        (tmp_path / "r2" / "2026-10" / "issues.csv").read_bytes()
+
+
+def test_the_database_holds_the_latest_tables_whether_or_not_they_were_copied_again(tmp_path):
+    import duckdb
+
+    d = county(tmp_path / "drop")
+    db = tmp_path / "db" / "c.duckdb"
+    kw = dict(db=db, data_dir=tmp_path / "data")
+
+    def members():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute("SELECT name, _file, _row FROM members ORDER BY ALL").fetchall()
+        finally:
+            con.close()
+
+    run(d, "2026-10", out=tmp_path / "r1", **kw)
+    first = members()
+    run(d, "2026-10", out=tmp_path / "r2", **kw)        # nothing changed: not copied again
+    assert members() == first
+    county(d, two_heads_in="东镇")                       # the second head moves from 西镇 to 东镇
+    run(d, "2026-10", out=tmp_path / "r3", **kw)
+    now = members()
+    assert now != first
+    assert sum(1 for _, f, _ in now if f == "成员_东镇.xlsx") == 4

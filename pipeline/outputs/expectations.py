@@ -454,6 +454,14 @@ def export_inputs(con, folder: Path, out_dir: Path, manifest: dict, prev_manifes
             "prev_manifest": prev_manifest}
 
 
+def inputs_identity(con, manifest: dict, prev_manifest: dict | None) -> list:
+    """What the expectations' result depends on besides the canonical tables (for a re-run's
+    cache: with the same tables and these, the result is the same)."""
+    prev_period = (prev_manifest or {}).get("period")
+    share = _store_status_share(con, prev_period) if prev_period else None
+    return [share, {k: manifest.get(k) for k in ("period", "files", "villages")}, prev_manifest]
+
+
 def evaluate_exported(files: dict, store_share, out_dir: str, manifest: dict, prev_manifest: dict | None) -> dict:
     """run_expectations over what export_inputs wrote (in whichever process runs it)."""
     import duckdb

@@ -149,6 +149,16 @@ class Sidecar:
             except (OSError, EOFError, BrokenPipeError):
                 self._lost()
 
+    def known(self, kind: str, value) -> None:
+        """A job's result known without doing it (a re-run's cached result)."""
+        self.done[kind] = (True, value)
+
+    def stop_if_unused(self) -> None:
+        """Nothing was handed to the sidecar (every result was known): stop it now rather than
+        let it finish importing its libraries beside the run's own work."""
+        if not self.pending:
+            self._lost()
+
     def _lost(self) -> None:
         self.conn = None
         if self.proc is not None and self.proc.is_alive():
