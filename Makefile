@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench bench-province check-workbooks check-report check-wheel check-hostile serve-demo check-portal load-portal clean venv
+.PHONY: demo test bench bench-province check-workbooks check-report check-wheel check-same-outputs check-hostile serve-demo check-portal load-portal clean venv
 
 venv: $(STAMP)
 
@@ -25,6 +25,11 @@ test: $(STAMP)
 ## bench: ingest + rules + reconciliation at 50,000 households, next to a bare calamine read
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_bench --households 50000
+
+## check-same-outputs: the demo drops through this tree and the commit before issue J's speed-ups:
+## issues.csv, resolved.csv, rejected.csv byte for byte, village workbooks cell by cell (and a cached re-run)
+check-same-outputs: $(STAMP)
+	$(BIN)/python -m bench.check_same_outputs
 
 ## bench-province: the full monthly run on 1,000,000 households (a 20,000-household county tiled in DuckDB, csv)
 bench-province: $(STAMP)

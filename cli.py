@@ -223,6 +223,12 @@ def run(
     steps.close()
     if not quiet:
         show_timings(res.timings)
+        cache = res.manifest.get("cache") or {}
+        if cache.get("files_from_cache"):
+            typer.echo(f"  未改动的文件用上次的读取结果 unchanged files reused: {cache['files_from_cache']}, "
+                       f"read: {cache.get('files_read', 0)}"
+                       + ("; 规则结果沿用上次 rule findings reused (same files, parameters, version)"
+                          if cache.get("rules_from_cache") else ""), err=True)
     t = res.manifest["totals"]
     typer.echo(f"{res.manifest['period']}: {t['issues']} issues (error {t['by_severity']['error']}, "
                f"suspect {t['by_severity']['suspect']}, notice {t['by_severity']['notice']}; "
