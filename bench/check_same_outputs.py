@@ -48,14 +48,16 @@ def compare(a: Path, b: Path, label: str) -> list[str]:
         for name in FILES:
             if (ra / name).read_bytes() != (rb / name).read_bytes():
                 diffs.append(f"{label} {period}/{name} differs")
-        wa = sorted(p.name for p in (ra / "villages").glob("*.xlsx"))
-        wb = sorted(p.name for p in (rb / "villages").glob("*.xlsx"))
+        wa = sorted(p.relative_to(ra / "villages").as_posix() for p in (ra / "villages").rglob("*.xlsx"))
+        wb = sorted(p.relative_to(rb / "villages").as_posix() for p in (rb / "villages").rglob("*.xlsx"))
         if wa != wb:
             diffs.append(f"{label} {period}: village workbooks differ in names ({len(wa)} vs {len(wb)})")
             continue
         for name in wa:
             if cells(ra / "villages" / name) != cells(rb / "villages" / name):
                 diffs.append(f"{label} {period}/villages/{name}: cell values differ")
+        if not wa:
+            diffs.append(f"{label} {period}: no village workbooks to compare")
         print(f"{label} {period}: {len(FILES)} files and {len(wa)} workbooks compared", flush=True)
     return diffs
 

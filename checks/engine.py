@@ -122,6 +122,23 @@ def prepare(con, ref_date: dt.date, params: dict, only: tuple[str, ...] | None =
     return seconds
 
 
+_VIEW_NAME_RE = re.compile(r"\bv_[a-z0-9_]+\b")
+
+
+def views_for(rule_ids: set[str]) -> tuple[str, ...]:
+    """The derived relations the given rules read, with those they are built from (in the order
+    prepare() makes them): a few rules need not pay for every view."""
+    all_rules()
+    wanted = set()
+    for r in all_rules():
+        if r.id in rule_ids:
+            wanted |= {n for n in _VIEW_NAME_RE.findall(r.sql) if n in VIEWS}
+    for v in reversed(list(VIEWS.values())):        # a view only reads views made before it
+        if v.name in wanted:
+            wanted |= {n for n in _VIEW_NAME_RE.findall(v.sql) if n in VIEWS}
+    return tuple(n for n in VIEWS if n in wanted)
+
+
 def release_views(con, keep: tuple[str, ...] = ()) -> None:
     """Drop the derived relations prepare() materialised (all but `keep`) to free memory."""
     for v in VIEWS.values():

@@ -223,9 +223,9 @@ def validate_file(path: Path, *, kind: str | None, period: str) -> FileResult:
 
     params = load_params()
     R = reference_date(period)
-    engine.prepare(con, R, params)
     present = engine.present_tables(con)
     rules = {r.id for r in all_rules() if r.id in VALIDATE_RULES and set(r.needs) <= present}
+    engine.prepare(con, R, params, only=engine.views_for(rules) + ("v_hh",))     # finish() reads v_hh
     results = engine.evaluate(con, R, params, only=rules)
     res.rules = sorted(r.rule_id for r in results if r.status == "evaluated")
     engine.finish(con, period, params)

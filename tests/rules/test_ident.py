@@ -345,3 +345,11 @@ def test_id09_message_names_the_household():
     by = {i["household_id"]: i for i in fired(run(con, PERIOD, only={"ID-09"}), "ID-09")}
     assert "H1" in by["H1"]["message"] and "张三户" in by["H1"]["message"]
     assert "H2" in by["H2"]["message"] and "李四户" in by["H2"]["message"]
+
+
+def test_region_codes_read_from_stdnums_file_equal_its_parsed_table():
+    from schemas import ids
+
+    fast = ids.region_codes()
+    assert fast == ids._region_codes_numdb()
+    assert len(fast) > 6000 and "430624" in fast and "110101" in fast
