@@ -212,7 +212,9 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
                 on_step(step("notice", item=msg))
             runlock.remove_leftovers(out)
             return _run_locked(drop, period, R, files, params, out=out, db=db, mask_ids=mask_ids,
-                               on_step=on_step, state=state, cache_dir=data_dir / "cache" / "ingest")
+                               on_step=on_step, state=state,
+                               cache_dir=None if os.environ.get("CARDCHECK_CACHE", "1") == "0"
+                               else data_dir / "cache" / "ingest")
     except runlock.Busy as exc:
         raise RunError(str(exc)) from None
 

@@ -193,3 +193,14 @@ def test_the_database_holds_the_latest_tables_whether_or_not_they_were_copied_ag
     now = members()
     assert now != first
     assert sum(1 for _, f, _ in now if f == "成员_东镇.xlsx") == 4
+
+
+def test_cardcheck_cache_0_reads_everything_every_time_and_keeps_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARDCHECK_CACHE", "0")
+    d = county(tmp_path / "drop")
+    kw = dict(db=tmp_path / "db" / "c.duckdb", data_dir=tmp_path / "data")
+    run(d, "2026-10", out=tmp_path / "r1", **kw)
+    run(d, "2026-10", out=tmp_path / "r2", **kw)
+    assert manifest(tmp_path / "r2")["cache"] == {"files_read": 4, "files_from_cache": 0, "rules_from_cache": False}
+    assert not (tmp_path / "data" / "cache").exists()
+    same_outputs(tmp_path / "r1", tmp_path / "r2")

@@ -741,17 +741,20 @@ def process_file(con, path: Path, rel: str, kind: str | None, tmpdir: str, index
     in `outdir` (self-contained: what a reader worker hands back, and what the cache keeps)."""
     out = read_one(path, rel, kind, tmpdir, index, arrow=arrow, max_sheets=max_sheets)
     typed: list[Typed] = []
+    # what goes to the cache is kept for weeks: compressed (snappy costs little); what is only
+    # handed over to the run's process is not
+    codec = "uncompressed" if Path(outdir) == Path(tmpdir) else "snappy"
 
     def emit(table: str, select: str, lo: int, hi: int, sheets: dict[str, int]) -> Emitted:
         target = Path(outdir) / f"{index:06d}_{len(typed):05d}.parquet"
-        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
+        con.execute(f"COPY ({select}) TO {_lit(str(target))} (FORMAT parquet, COMPRESSION {codec})").fetchall()
         t = Typed(table, str(target))
         typed.append(t)
 
         def drop(sheet: str) -> None:       # rewrite the chunk without that sheet's rows
             kept = t.path + ".kept"
             con.execute(f"COPY (SELECT * FROM read_parquet({_lit(t.path)}) WHERE _sheet <> {_lit(sheet)}) "
-                        f"TO {_lit(kept)} (FORMAT parquet, COMPRESSION uncompressed)").fetchall()
+                        f"TO {_lit(kept)} (FORMAT parquet, COMPRESSION {codec})").fetchall()
             os.replace(kept, t.path)
         return Emitted(table, f"read_parquet({_lit(str(target))})", sheets, drop)
 
