@@ -1,7 +1,8 @@
 """make check-same-outputs: the demo drops run through this tree and through a reference commit
 (by default the last one before issue J's changes), outputs compared byte for byte (issues.csv,
 resolved.csv, rejected.csv) and village workbooks cell by cell (but for
-the workbook id, new for every workbook written).
+the workbook id, new for every workbook written, and the time it was written; an empty text cell
+and an empty cell count as the same).
 
     python -m bench.check_same_outputs [--ref COMMIT]
 
@@ -39,11 +40,28 @@ def cells(path: Path) -> dict:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True)
-    out = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    # an empty text cell and no cell look the same to whoever opens the workbook (openpyxl writes
+    # the first, xlsxwriter the second)
+    out = {ws.title: [tuple(None if v == "" else v for v in r) for r in ws.iter_rows(values_only=True)]
+           for ws in wb.worksheets}
     # the workbook id is drawn afresh for every workbook written (returned workbooks are matched by
-    # it): the one cell expected to differ
-    out["说明"] = [(r[0], "<工作簿编号>", *r[2:]) if r and r[0] == "工作簿编号" else r for r in out.get("说明", [])]
+    # it) and the time written is the time it was written: the cells expected to differ
+    volatile = {"工作簿编号", "生成时间"}
+    out["说明"] = [(r[0], f"<{r[0]}>", *r[2:]) if r and r[0] in volatile else r for r in out.get("说明", [])]
     return out
+
+
+def first_difference(ca: dict, cb: dict) -> str:
+    if list(ca) != list(cb):
+        return f"sheets {list(ca)} vs {list(cb)}"
+    for sheet in ca:
+        ra, rb = ca[sheet], cb[sheet]
+        for i in range(max(len(ra), len(rb))):
+            x = ra[i] if i < len(ra) else None
+            y = rb[i] if i < len(rb) else None
+            if x != y:
+                return f"{sheet} row {i + 1}: {x!r} vs {y!r}"[:400]
+    return "?"
 
 
 def compare(a: Path, b: Path, label: str) -> list[str]:
@@ -59,8 +77,9 @@ def compare(a: Path, b: Path, label: str) -> list[str]:
             diffs.append(f"{label} {period}: village workbooks differ in names ({len(wa)} vs {len(wb)})")
             continue
         for name in wa:
-            if cells(ra / "villages" / name) != cells(rb / "villages" / name):
-                diffs.append(f"{label} {period}/villages/{name}: cell values differ")
+            ca, cb = cells(ra / "villages" / name), cells(rb / "villages" / name)
+            if ca != cb:
+                diffs.append(f"{label} {period}/villages/{name}: cell values differ, first {first_difference(ca, cb)}")
         if not wa:
             diffs.append(f"{label} {period}: no village workbooks to compare")
         print(f"{label} {period}: {len(FILES)} files and {len(wa)} workbooks compared", flush=True)
