@@ -12,7 +12,7 @@ import time
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from portal import areas, services, store
+from portal import areas, outbox, services, store
 from portal.conf import portal_settings
 from portal.models import RunRecord
 
@@ -107,6 +107,7 @@ def work(pk: int, close_db: bool = True) -> None:
                                         target=rec.period, detail=said[:4000])
         try:
             store.place_pending()
+            outbox.sync(timeout=30)       # answers made while the run held the database
             areas.refresh(force=True)
         finally:
             with _lock:

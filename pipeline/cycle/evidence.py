@@ -58,7 +58,8 @@ def rule_feedback(con, schema: str, period: str) -> dict:
             FROM {schema}.feedback f
             WHERE f.period IN (SELECT unnest(?::VARCHAR[]))
             QUALIFY row_number() OVER (PARTITION BY f.issue_id, f.period
-                                       ORDER BY f.imported_at DESC, f.sheet_row DESC NULLS LAST) = 1
+                                       ORDER BY coalesce(f.answered_at, f.imported_at) DESC, f.imported_at DESC,
+                                                f.sheet_row DESC NULLS LAST) = 1
         ), a AS (
             SELECT l.*, r.rule_id, r.rule_name FROM latest l JOIN ({rule_of}) r USING (issue_id)
         )

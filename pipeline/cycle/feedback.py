@@ -379,11 +379,13 @@ class WrongArea(Unusable):
     """A workbook of another village than the one returning it (the portal)."""
 
 
-def import_file(con, path: Path, result: FeedbackResult, imported_at: str, *, area: tuple[str, str] | None = None,
+def import_file(con, path: Path, result: FeedbackResult, imported_at: str, *,
+                area: tuple[str, str | None] | None = None,
                 key: str | None = None, account: str | None = None, name: str | None = None,
                 audits: bool = True) -> str:
     """Record one returned workbook. `area` (township, village): the portal's village account
-    returning it — a workbook of another village is refused whole. `key`: the portal's id of the
+    returning it — a workbook of another village is refused whole; (township, None): a township
+    account, any village of its township. `key`: the portal's id of the
     return (rows get answer_id key:row, so writing the same return twice records it once).
     A returned waiver audit sample (抽查复核.xlsx) is recorded as the county's audit results when
     `audits`. Returns 'village' or 'audit'."""
@@ -397,8 +399,11 @@ def import_file(con, path: Path, result: FeedbackResult, imported_at: str, *, ar
             return "audit"
     if reg is None:
         raise Unusable(f"工作簿编号未登记：这不是本系统下发的村级问题清单，{RETURN_ORIGINAL}")
-    if area is not None and ((reg.township or "").strip(), (reg.village or "").strip()) != tuple(area):
-        raise WrongArea("这不是本村的问题清单，请交回本村的清单")
+    if area is not None:
+        township, village = area
+        if (reg.township or "").strip() != township or (village is not None and (reg.village or "").strip() != village):
+            raise WrongArea("这不是本村的问题清单，请交回本村的清单" if village is not None else
+                            f"这不是{township}的村级问题清单")
     items = [Incoming(_text(v.get(ID_HEADER)).lower() or None, _text(v.get(ANSWER_HEADER)), v.get(NOTE_HEADER),
                       v.get(WHO_HEADER), v.get(DATE_HEADER), r, f"{key}:{r}" if key else None)
              for r, v in wb.rows]

@@ -130,11 +130,13 @@ def apply(con, schema: str, period: str, skips: list[tuple[str, str, str]]) -> s
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hist AS
         SELECT * FROM {schema}.issue_history WHERE period < ?""", [period])
-    # latest answer per issue, imported before this run
+    # latest answer per issue recorded before this run (by when it was made: a browser answer that
+    # waited in the portal's outbox during a run keeps its time)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _answers AS
-        SELECT * FROM {schema}.feedback
-        QUALIFY row_number() OVER (PARTITION BY issue_id ORDER BY imported_at DESC, sheet_row DESC) = 1""")
+        SELECT *, coalesce(answered_at, imported_at) AS answer_time FROM {schema}.feedback
+        QUALIFY row_number() OVER (PARTITION BY issue_id ORDER BY coalesce(answered_at, imported_at) DESC,
+                                   imported_at DESC, sheet_row DESC NULLS LAST) = 1""")
     # the county's latest spot-check result per issue (waiver audit sample)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _audits AS
@@ -162,7 +164,7 @@ def apply(con, schema: str, period: str, skips: list[tuple[str, str, str]]) -> s
                    a.answer, a.evidence AS answer_evidence,
                    -- an overturned waiver is cancelled until the village answers again
                    coalesce(a.answer = '不属实-数据无误' AND u.result = 'overturned'
-                            AND u.recorded_at > a.imported_at, false) AS overturned
+                            AND u.recorded_at > a.answer_time, false) AS overturned
             FROM issues_current i
             LEFT JOIN first f USING (issue_id)
             LEFT JOIN _prev p ON p.rule_id = i.rule_id AND p.township = coalesce(i.township, '')

@@ -109,6 +109,8 @@ def history_lines(rec: dict, mask=lambda s: s) -> list[str]:
         lines.append(f"{period}：{len(rows)} 个问题")
         for i in rows:
             who = f"{m(i.get('person_name'))} " if i.get("person_name") else ""
+            if i.get("id_number"):
+                who = f"{who.strip()}（{m(i['id_number'])}） "
             lines.append(f"  [{status_text(i['status'], i.get('flag'))}] [{severity_text(i['severity'])}] "
                          f"{i['rule_id']} {i.get('rule_name') or ''}：{who}{m(i.get('message'))}（问题编号 {i['issue_id']}）")
             for a in answers.get(i["issue_id"], []):
