@@ -146,6 +146,8 @@ def latest_answers(ids: list[str]) -> tuple[dict, dict]:
 @allow(*ALL_ROLES)
 def verify_view(request):
     acc = request.account
+    if request.method == "POST" and acc.role != Role.VILLAGE:
+        raise Http404()                       # only a village answers, and only its own issues
     place = chosen_village(request)
     if place is None:          # township / county: choose a village
         return render(request, "portal/verify_pick.html", {"period": latest_period(),
@@ -154,8 +156,6 @@ def verify_view(request):
     wb = village_workbook(t, v)
     rows = list(IssueRow.objects.filter(workbook_id=wb.workbook_id, township=t, village=v)) if wb else []
     if request.method == "POST":
-        if acc.role != Role.VILLAGE:
-            raise Http404()
         return _save_answers(request, t, v, wb, rows)
     m = masker(acc)
     now, before = latest_answers([i.issue_id for i in rows])
@@ -382,7 +382,11 @@ def progress_view(request):
 def progress_zip(request):
     """All the township's village workbooks as one zip (a county account: ?township=)."""
     acc = request.account
-    township = acc.township if acc.role == Role.TOWNSHIP else (request.GET.get("township") or "").strip()
+    township = (request.GET.get("township") or "").strip()
+    if acc.role == Role.TOWNSHIP:
+        if township and township != acc.township:
+            raise Http404()
+        township = acc.township
     books = list(WorkbookRef.objects.filter(township=township).order_by("village")) if township else []
     files = [(b, _workbook_file(b)) for b in books]
     files = [(b, p) for b, p in files if p is not None]
