@@ -262,16 +262,17 @@ def return_upload(request):
         messages.error(request, "请选择要交回的清单文件。")
         return redirect(back)
     try:
-        up = store.save_upload(request.user, f, latest_period() or services.this_period())
+        stored, original = store.save_returned(f)
     except store.TooLarge:
         messages.error(request, "文件太大。")
         return redirect(back)
-    path = store.upload_path(up)
+    path = store.inside(store.store(), stored)
     try:
         wbid = services.workbook_id_of(path)
     except ValueError as exc:
-        messages.error(request, f"{up.original_name}：无法使用——{exc}")
-        audit.record(request, "return_refused", target=up.key, detail=str(exc))
+        messages.error(request, f"{original}：无法使用——{exc}")
+        audit.record(request, "return_refused", target=original, detail=str(exc))
+        path.unlink(missing_ok=True)
         return redirect(back)
     ref = WorkbookRef.objects.filter(workbook_id=wbid).first()
     is_audit = acc.is_county and _audit_workbook_id() == wbid
@@ -281,23 +282,24 @@ def return_upload(request):
         if not ok:
             why = "这不是本村本期下发的问题清单，请交回本期下发给本村的清单。" if acc.role == Role.VILLAGE else \
                 "这不是本期下发的、本辖区的村级问题清单。"
-            messages.error(request, f"{up.original_name}：{why}")
-            audit.record(request, "return_refused", target=up.key, detail=why)
+            messages.error(request, f"{original}：{why}")
+            audit.record(request, "return_refused", target=original, detail=why)
+            path.unlink(missing_ok=True)
             return redirect(back)
     ret = WorkbookReturn.objects.create(user=request.user, role=acc.role, township=ref.township if ref else "",
                                         village=ref.village if ref and acc.role == Role.VILLAGE else "",
-                                        original_name=up.original_name, stored=up.stored, workbook_id=wbid)
+                                        original_name=original, stored=stored, workbook_id=wbid)
     if acc.role == Role.TOWNSHIP:
         WorkbookReturn.objects.filter(pk=ret.pk).update(township=acc.township)
-    audit.record(request, "return", target=ret.key, detail=f"{up.original_name} {'抽查复核' if is_audit else ''}")
+    audit.record(request, "return", target=ret.key, detail=f"{original} {'抽查复核' if is_audit else ''}")
     outbox.sync(timeout=2.0)
     ret.refresh_from_db()
     if ret.processed_at is None:
-        messages.info(request, f"已收到 {up.original_name}。正在进行月度运行，运行结束后自动登记。")
+        messages.info(request, f"已收到 {original}。正在进行月度运行，运行结束后自动登记。")
     elif ret.problem:
-        messages.error(request, f"{up.original_name}：无法使用——{ret.problem}")
+        messages.error(request, f"{original}：无法使用——{ret.problem}")
     else:
-        messages.success(request, f"{up.original_name}：接收 {ret.accepted} 条，拒收 {ret.refused} 条，未填写 {ret.ignored} 条。")
+        messages.success(request, f"{original}：接收 {ret.accepted} 条，拒收 {ret.refused} 条，未填写 {ret.ignored} 条。")
         for line in ret.lines[:-1][:20]:
             messages.error(request, line)
     return redirect(back)
