@@ -40,6 +40,9 @@ def refresh(force: bool = False) -> AreaSnapshot | None:
         return None
     if not _lock.acquire(blocking=False):
         return None
+    from portal import outbox
+
+    outbox.ensure_started()
     try:
         _last["at"] = now
         s = portal_settings()

@@ -35,16 +35,23 @@ _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 
 
+def ensure_started() -> None:
+    """The background writer runs (it also copies answers the CLI recorded every SYNC_EVERY s)."""
+    global _thread
+    if INLINE:
+        return
+    with _start_lock:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_loop, daemon=True, name="cardcheck-outbox")
+            _thread.start()
+
+
 def kick() -> None:
     """Something is pending: write it soon (now, in tests)."""
     if INLINE:
         sync()
         return
-    global _thread
-    with _start_lock:
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_loop, daemon=True, name="cardcheck-outbox")
-            _thread.start()
+    ensure_started()
     _event.set()
 
 

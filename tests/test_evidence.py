@@ -250,3 +250,28 @@ def test_history_of_a_household_over_three_periods(tmp_path):
     unknown = CliRunner().invoke(app, ["history", "H404", "--db", str(db), "--data", str(tmp_path)])
     assert unknown.exit_code == 1
     assert HH2 not in text.replace(HH1, "")
+
+
+def test_returns_of_the_previous_period_and_overdue_villages(tmp_path):
+    import datetime as dt
+
+    con = _store(tmp_path)
+    con.execute("INSERT INTO runs (period, status, finished_at) VALUES ('2026-09', 'completed', '2026-10-05T10:00:00+08:00')")
+    reg = [("wbA", "2026-09", T1, V1, f"i{n}") for n in range(4)] + [("wbB", "2026-09", T2, V2, "j0")]
+    con.executemany("INSERT INTO workbook_issues (workbook_id, period, township, village, issue_id, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, 't')", reg)
+    con.executemany("INSERT INTO feedback (issue_id, period, township, village, answer, how, imported_at) "
+                    "VALUES (?, '2026-09', ?, ?, ?, ?, ?)",
+                    [("i0", T1, V1, "无法核实", "browser", "2026-10-06T01:00:00+00:00"),
+                     ("i1", T1, V1, "属实-整改中", "workbook", "2026-10-07T01:00:00+00:00"),
+                     ("i1", T1, V1, "属实-已整改", "workbook", "2026-10-08T01:00:00+00:00")])
+    tz = dt.timezone(dt.timedelta(hours=8))
+    early = evidence.returns(con, "main", "2026-10", "2026-09", dt.datetime(2026, 10, 19, tzinfo=tz), 15)
+    late = evidence.returns(con, "main", "2026-10", "2026-09", dt.datetime(2026, 10, 21, tzinfo=tz), 15)
+    a = {v["village"]: v for v in late["villages"]}
+    assert (a[V1]["issued"], a[V1]["answered"], a[V1]["unanswered"]) == (4, 2, 2)
+    assert a[V1]["returned_at"] == "2026-10-07T01:00:00+00:00" and not a[V1]["overdue"]
+    assert (a[V2]["issued"], a[V2]["answered"]) == (1, 0) and a[V2]["overdue"]
+    assert late["overdue"] == [{"township": T2, "village": V2}]
+    assert early["overdue"] == []                                  # 14 days after the run: not yet
+    assert evidence.returns(con, "main", "2026-09", None, dt.datetime.now(tz), 15)["villages"] == []

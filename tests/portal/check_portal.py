@@ -78,6 +78,7 @@ class Check:
     def session(self, width=1366, height=900):
         ctx = self.browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                        accept_downloads=True)
+        ctx.set_default_timeout(180_000)        # ten files checked in one upload on a busy 2-core machine
         return ctx, ctx.new_page()
 
     def login(self, page, user: str, password: str) -> None:
@@ -144,7 +145,7 @@ def fill_workbook(path: Path, answers: dict[str, str]) -> None:
     ws = wb["问题清单"]
     header = [x.value for x in ws[1]]
     for row in ws.iter_rows(min_row=2):
-        iid = row[header.index("问题编号")].value
+        iid = row[header.index("issue_id")].value
         if iid in answers:
             row[header.index("核实结果")].value = answers[iid]
             row[header.index("核实说明")].value = "入户核实"

@@ -178,7 +178,15 @@ def test_browser_and_workbook_end_in_one_record_and_the_next_runs_reflect_them(r
     assert (data / "reports" / P2 / "抽查复核.xlsx").is_file()
     rf = {r["rule_id"]: r for r in manifest["rule_feedback"]["rules"]}
     assert sum(r["answers"] for r in rf.values()) == 4 and sum(r["unverifiable"] for r in rf.values()) == 1
-    assert "回收与核实" in (data / "reports" / P2 / "summary.html").read_text(encoding="utf-8")
+    summary = (data / "reports" / P2 / "summary.html").read_text(encoding="utf-8")
+    assert "回收与核实" in summary and "规则可信度" in summary
+    ret = manifest["returns"]
+    assert ret["period"] == P1
+    mine = next(v for v in ret["villages"] if (v["township"], v["village"]) == (b1.township, b1.village))
+    assert (mine["issued"], mine["answered"], mine["unanswered"]) == (len(ids), 5, len(ids) - 5)
+    assert mine["returned_at"] and not mine["overdue"]           # returned; the deadline is 15 days off
+    others = [v for v in ret["villages"] if v["village"] != b1.village]
+    assert others and all(v["answered"] == 0 and v["returned_at"] is None for v in others)
 
     # the county overturns one waiver: it is reopened at the next run, and the village sees why
     r = client.post("/spot-check/", {"issue": i2, "result": "overturned", "note": "入户核查属实"})
