@@ -107,7 +107,10 @@ def work(pk: int, close_db: bool = True) -> None:
                                         target=rec.period, detail=said[:4000])
         try:
             store.place_pending()
-            outbox.sync(timeout=30)       # answers made while the run held the database
+            try:
+                outbox.sync(timeout=30)   # answers made while the run held the database
+            except Exception:             # noqa: BLE001 — they stay pending; the outbox thread retries
+                outbox.log.exception("writing the answers after the run failed")
             areas.refresh(force=True)
         finally:
             with _lock:

@@ -441,7 +441,9 @@ def main() -> None:
             # the county's spot check: overturn the waiver the village gave in the browser
             page.goto(f"{base}/spot-check/")
             c.shot(page, "county-spot-check", full=True)
-            target = ids[1]
+            waived = [i for i in answered if now.get(i, {}).get("status") == "waived"]
+            assert waived, kept
+            target = waived[0]
             assert page.query_selector(f"form:has(input[value='{target}'])"), "the waived issue is not in the sample"
             page.fill(f"form:has(input[value='{target}']) input[name=note]", "入户复核：问题属实")
             page.click(f"form:has(input[value='{target}']) button[value=overturned]")
@@ -458,8 +460,7 @@ def main() -> None:
             run_from_page(c, page, base, nxt, "")
             later = issues_csv(data / "reports", nxt)
             assert later[target]["status"] == "reopened", later[target]["status"]
-            c.notes.append(f"{nxt}: the overturned waiver {target} is {later[target]['status']}; "
-                           f"{ids[3]} is {later.get(ids[3], {}).get('status', 'gone')}")
+            c.notes.append(f"{nxt}: the overturned waiver {target} is {later[target]['status']}")
             ctx.close()
             ctx, page = c.session()
             c.login(page, "村核实员", "Cun-hesh-2026")
@@ -469,12 +470,12 @@ def main() -> None:
             ctx.close()
             browser.close()
     finally:
+        print("\n".join(c.notes) if "c" in locals() else "")
         server.terminate()
         try:
             server.wait(15)
         except subprocess.TimeoutExpired:
             server.kill()
-    print("\n".join(c.notes))
     print(f"screenshots: {out}")
 
 
