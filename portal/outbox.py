@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 
 from django.db import close_old_connections, transaction
 from django.utils import timezone
@@ -27,6 +28,7 @@ from portal.models import Answer, AuditDecision, SyncMark, WorkbookReturn
 
 INLINE = False
 SYNC_EVERY = 30.0
+BATCH_WAIT = 1.0          # seconds: one write to the store for the answers of about a second
 log = logging.getLogger("cardcheck.portal")
 
 _mutex = threading.Lock()
@@ -57,7 +59,8 @@ def kick() -> None:
 
 def _loop() -> None:
     while True:
-        _event.wait(SYNC_EVERY)
+        if _event.wait(SYNC_EVERY):
+            time.sleep(BATCH_WAIT)          # answers saved meanwhile go in the same write
         _event.clear()
         try:
             sync()

@@ -15,14 +15,13 @@ from __future__ import annotations
 from pipeline.outputs.vocab import AUDIT_RESULTS, HOW_CN, local_text, severity_text, status_text
 
 
-def _has(con, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'",
-                       [table]).fetchone()[0] > 0
-
-
-def _cols(con, table: str) -> set[str]:
-    return {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
-                                      "AND schema_name = 'main'", [table]).fetchall()}
+def _catalog(con) -> dict[str, set[str]]:
+    """Every table of the main schema with its columns (one catalog query)."""
+    out: dict[str, set[str]] = {}
+    for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+                            "AND database_name = current_database()").fetchall():
+        out.setdefault(t, set()).add(c)
+    return out
 
 
 def _dicts(cur) -> list[dict]:
@@ -34,22 +33,25 @@ def household_record(con, household_id: str) -> dict | None:
     from schemas.tables import TABLES
 
     hid = (household_id or "").strip()
+    cat = _catalog(con)
+    _has = lambda t: t in cat                  # noqa: E731
+    _cols = lambda t: cat.get(t, set())        # noqa: E731
     out: dict = {"household_id": hid, "members": [], "household": None, "files": [], "issues": [],
                  "answers": [], "audits": [], "periods": []}
-    if _has(con, "members"):
-        cols = _cols(con, "members")
+    if _has("members"):
+        cols = _cols("members")
         want = [c for c in ("township", "village", "person_no", "name", "id_number", "relation", "gender") if c in cols]
         out["members"] = _dicts(con.execute(
             f"SELECT {', '.join(want)} FROM members WHERE household_id = ? "
             f"ORDER BY {'person_no, ' if 'person_no' in cols else ''}name", [hid]))
-    if _has(con, "households"):
-        cols = _cols(con, "households")
+    if _has("households"):
+        cols = _cols("households")
         want = [c for c in ("township", "village", "head_name", "status", "monitor_type") if c in cols]
         rows = _dicts(con.execute(f"SELECT {', '.join(want)} FROM households WHERE household_id = ? LIMIT 1", [hid]))
         out["household"] = rows[0] if rows else None
     parts = []
     for name, t in TABLES.items():
-        if "household_id" in t.names and _has(con, name) and {"_file", "_sheet", "_row"} <= _cols(con, name):
+        if "household_id" in t.names and _has(name) and {"_file", "_sheet", "_row"} <= _cols(name):
             parts.append(f"""SELECT '{name}' AS kind, "_file" AS file, "_sheet" AS sheet, min("_row") AS first_row,
                                     count(*) AS rows FROM "{name}" WHERE household_id = ? GROUP BY ALL""")
     if parts:
@@ -57,19 +59,19 @@ def household_record(con, household_id: str) -> dict | None:
                                           [hid] * len(parts)))
         for f in out["files"]:
             f["kind_title"] = TABLES[f["kind"]].title
-    if _has(con, "issue_history"):
+    if _has("issue_history"):
         out["issues"] = _dicts(con.execute("""
             SELECT period, issue_id, rule_id, rule_name, severity, status, flag, first_seen, person_name,
                    id_number, message, township, village
             FROM issue_history WHERE household_id = ? ORDER BY period, rule_id, issue_id""", [hid]))
     ids = sorted({i["issue_id"] for i in out["issues"]})
-    if ids and _has(con, "feedback"):
+    if ids and _has("feedback"):
         out["answers"] = _dicts(con.execute("""
             SELECT issue_id, period, answer, note, who, answered_on, how, account, file, sheet_row,
                    coalesce(answered_at, imported_at) AS at, imported_at
             FROM feedback WHERE issue_id IN (SELECT unnest(?::VARCHAR[]))
             ORDER BY imported_at, sheet_row""", [ids]))
-    if ids and _has(con, "waiver_audits"):
+    if ids and _has("waiver_audits"):
         out["audits"] = _dicts(con.execute("""
             SELECT issue_id, period, result, note, who, how, recorded_at FROM waiver_audits
             WHERE issue_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY recorded_at""", [ids]))

@@ -18,23 +18,25 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import uuid
 import zipfile
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Min, Q
+from django.db.models import Min
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from portal import areas, audit, outbox, services, store
 from portal.conf import portal_settings
-from portal.models import (COUNTY_ROLES, Answer, AuditDecision, Household, IssueRow, Role, Village, WorkbookDownload,
+from portal.models import (COUNTY_ROLES, Answer, AreaSnapshot, AuditDecision, Household, IssueRow, Role, Village, WorkbookDownload,
                            WorkbookRef, WorkbookReturn)
 from portal.views.common import ALL_ROLES, allow
 
@@ -257,7 +259,8 @@ def return_upload(request):
     acc = request.account
     f = request.FILES.get("file")
     back = request.POST.get("next") or ""
-    back = back if back.startswith("/") and not back.startswith("//") else reverse("portal:verify")
+    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
+        back = reverse("portal:verify")
     if f is None:
         messages.error(request, "请选择要交回的清单文件。")
         return redirect(back)
@@ -413,6 +416,41 @@ def progress_zip(request):
 
 # ---------------------------------------------------------------------------- 8. 户档案
 
+_HOUSEHOLDS: "OrderedDict[tuple[str, str], dict | None]" = OrderedDict()
+_HOUSEHOLDS_LOCK = threading.Lock()
+CACHED_HOUSEHOLDS = 2000
+
+
+def _household(household_id: str) -> dict | None:
+    """`cardcheck history`'s record of a household (members, files, issues of every period),
+    read from DuckDB once per published run and kept; the answers come from the portal's copy
+    (which also holds answers not yet written)."""
+    snap = AreaSnapshot.objects.order_by("-taken_at").values_list("run_id", flat=True).first() or ""
+    key = (household_id, snap)
+    with _HOUSEHOLDS_LOCK:
+        if key in _HOUSEHOLDS:
+            _HOUSEHOLDS.move_to_end(key)
+            return _HOUSEHOLDS[key]
+    rec = services.household_record(portal_settings(), household_id)
+    with _HOUSEHOLDS_LOCK:
+        _HOUSEHOLDS[key] = rec
+        while len(_HOUSEHOLDS) > CACHED_HOUSEHOLDS:
+            _HOUSEHOLDS.popitem(last=False)
+    return rec
+
+
+def _answers_of(ids: list[str]) -> list[dict]:
+    return [{"issue_id": a.issue_id, "period": a.period, "answer": a.answer, "note": a.note, "who": a.who,
+             "account": a.account, "how": a.how, "at": a.made_at.isoformat()}
+            for a in Answer.objects.filter(issue_id__in=ids).exclude(origin="refused").order_by("made_at", "id")]
+
+
+def _audits_of(ids: list[str]) -> list[dict]:
+    return [{"issue_id": d.issue_id, "period": d.period, "result": d.result, "note": d.note, "who": d.who,
+             "recorded_at": d.made_at.isoformat()}
+            for d in AuditDecision.objects.filter(issue_id__in=ids).exclude(origin="refused").order_by("made_at", "id")]
+
+
 @allow(*ALL_ROLES)
 def household_view(request, key: str):
     acc = request.account
@@ -421,20 +459,21 @@ def household_view(request, key: str):
             (acc.role == Role.VILLAGE and (h.township, h.village) != (acc.township, acc.village)):
         raise Http404()
     try:
-        rec = services.household_record(portal_settings(), h.household_id)
+        rec = _household(h.household_id)
     except services.Busy:
         return render(request, "portal/household.html", {"busy": True, "h": h})
     if rec is None:
         raise Http404()
     m = masker(acc)
     audit.record(request, "download", target=key, detail="户档案")
+    ids = sorted({i["issue_id"] for i in rec["issues"]})
     answers = defaultdict(list)
-    for a in rec["answers"]:
+    for a in _answers_of(ids):
         answers[(a["issue_id"], a["period"])].append({**a, "how_text": services.HOW_CN.get(a.get("how") or "", ""),
                                                       "note": m(a.get("note")), "who": m(a.get("who") or a.get("account")),
                                                       "at": services.local_text(a.get("at"))})
     audits = defaultdict(list)
-    for a in rec["audits"]:
+    for a in _audits_of(ids):
         audits[(a["issue_id"], a["period"])].append({**a, "result_text": services.AUDIT_RESULTS.get(a["result"], ""),
                                                      "note": m(a.get("note")),
                                                      "at": services.local_text(a.get("recorded_at"))})

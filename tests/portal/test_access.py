@@ -241,3 +241,12 @@ def test_issue_pages_escape_text_and_mask_ids_for_villages(objects, world, login
             assert "<b>张伟</b>" not in page and "&lt;b&gt;张伟&lt;/b&gt;" in page, (role, url)
             assert "&lt;script&gt;" in page or url == "/issues/"          # the village's own name, escaped
             assert (pid(7) in page) is not masked, (role, url)
+
+
+def test_return_form_redirects_only_within_the_portal(world, login):
+    c = login(world["vil_a"])
+    for bad in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/", "javascript:alert(1)"):
+        r = c.post("/verify/return/", {"next": bad})
+        assert r.status_code == 302 and r["Location"] == "/verify/", (bad, r["Location"])
+    r = c.post("/verify/return/", {"next": "/spot-check/"})
+    assert r["Location"] == "/spot-check/"
