@@ -28,7 +28,7 @@ from portal.models import Answer, AuditDecision, SyncMark, WorkbookReturn
 
 INLINE = False
 SYNC_EVERY = 30.0
-BATCH_WAIT = 1.0          # seconds: one write to the store for the answers of about a second
+BATCH_WAIT = 3.0          # seconds: one write to the store (under the run lock) for the answers of a few seconds
 log = logging.getLogger("cardcheck.portal")
 
 _mutex = threading.Lock()

@@ -168,12 +168,11 @@ def verify_view(request):
         d["answer"] = now.get(i.issue_id)
         d["before"] = before.get(i.issue_id)
         shown.append(d)
-    returns = WorkbookReturn.objects.filter(township=t, village=v)[:10] if acc.role == Role.VILLAGE else \
-        WorkbookReturn.objects.filter(township=t, village=v)[:10]
+    returns = WorkbookReturn.objects.filter(township=t, village=v).select_related("user")[:10]
     return render(request, "portal/verify.html", {
         "period": latest_period(), "township": t, "village": v, "wb": wb, "rows": shown,
         "answers": services.ANSWERS, "can_answer": acc.role == Role.VILLAGE, "returns": returns,
-        "answered": sum(1 for d in shown if d["answer"]), "pending": outbox.pending() if acc.role == Role.VILLAGE else 0,
+        "answered": sum(1 for d in shown if d["answer"]),
         "query": f"?township={t}&village={v}" if acc.role != Role.VILLAGE else ""})
 
 
