@@ -19,7 +19,7 @@ from django.db import transaction
 
 from portal import services
 from portal.conf import portal_settings
-from portal.models import AreaSnapshot, Household, IssueRow, Village, WorkbookRef
+from portal.models import AreaSnapshot, Household, HouseholdPart, IssueRow, Village, WorkbookRef
 
 _lock = threading.Lock()
 _last = {"at": 0.0}
@@ -81,7 +81,11 @@ def refresh(force: bool = False) -> AreaSnapshot | None:
 
 
 def copy_issues(period: str, data: dict) -> None:
-    """The latest run's issues and village workbooks (pages 5–7 read these, never DuckDB)."""
+    """The latest run's issues, village workbooks and household records (pages 5–8 read these,
+    never DuckDB)."""
+    HouseholdPart.objects.all().delete()
+    HouseholdPart.objects.bulk_create([HouseholdPart(household_id=h, kind=k, seq=n, data=d)
+                                       for h, k, n, d in data.get("parts", [])], batch_size=2000)
     IssueRow.objects.all().delete()
     WorkbookRef.objects.all().delete()
     WorkbookRef.objects.bulk_create([WorkbookRef(workbook_id=w, period=period, township=t, village=v, file=f or "",

@@ -319,3 +319,15 @@ class SyncMark(models.Model):
     """How far the copy of the store's answers has got (imported_at of the last row copied)."""
     name = models.CharField(max_length=40, unique=True)
     value = models.CharField(max_length=80, blank=True, default="")
+
+
+class HouseholdPart(models.Model):
+    """The latest run's household records for 户档案 (pipeline.cycle.household.queries, copied
+    after each run): kind 'member' | 'household' | 'file' | 'issue', one row each, in order."""
+    household_id = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=10)
+    seq = models.IntegerField(default=0)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["household_id", "kind", "seq"]

@@ -281,7 +281,7 @@ def snapshot(s: Settings, period: str) -> dict | None:
     from pipeline.store.duck import connect
 
     if not s.database.is_file():
-        return {"households": [], "issues": [], "workbooks": []}
+        return {"households": [], "issues": [], "workbooks": [], "parts": []}
     try:
         with run_lock(s, "cardcheck serve: copying the latest run"):
             con = connect(s.database, read_only=True)
@@ -318,27 +318,36 @@ def snapshot(s: Settings, period: str) -> dict | None:
                                       [period, [b[0] for b in books], period])
                     names = [d[0] for d in cur.description]
                     issues = [dict(zip(names, r)) for r in cur.fetchall()]
+                parts = household_parts(con)
             finally:
                 con.close()
     except Busy:
         return None
-    return {"households": homes, "issues": issues, "workbooks": books}
+    return {"households": homes, "issues": issues, "workbooks": books, "parts": parts}
 
 
-def household_record(s: Settings, household_id: str, timeout: float = 3.0) -> dict | None:
-    """`cardcheck history`'s record of one household (pipeline.cycle.household). Raises Busy
-    while a run holds the database."""
-    from pipeline.cycle.household import household_record as record
-    from pipeline.store.duck import connect
+def household_parts(con) -> list[tuple[str, str, int, dict]]:
+    """Every household's record (the queries of `cardcheck history`), as (household_id, kind,
+    seq, row) for the portal's 户档案."""
+    from pipeline.cycle.household import kind_title, queries
 
-    if not s.database.is_file():
-        return None
-    with run_lock(s, "cardcheck serve: reading a household's history", timeout=timeout):
-        con = connect(s.database, read_only=True)
-        try:
-            return record(con, household_id)
-        finally:
-            con.close()
+    kinds = {"members": "member", "household": "household", "files": "file", "issues": "issue"}
+    out = []
+    for name, sql in queries(con).items():
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        seq: dict[str, int] = {}
+        for r in cur.fetchall():
+            row = dict(zip(cols, r))
+            hid = str(row.pop("household_id") or "")
+            if not hid:
+                continue
+            if name == "files":
+                row["kind_title"] = kind_title(row["kind"])
+            n = seq[hid] = seq.get(hid, 0) + 1
+            out.append((hid, kinds[name], n, {k: (v if v is None or isinstance(v, (int, float, str)) else str(v))
+                                              for k, v in row.items()}))
+    return out
 
 
 def workbook_id_of(path: Path) -> str:

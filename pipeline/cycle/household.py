@@ -29,41 +29,64 @@ def _dicts(cur) -> list[dict]:
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def household_record(con, household_id: str) -> dict | None:
+def queries(con) -> dict[str, str]:
+    """The set-based queries of the household record, over every household (each has a
+    household_id column): members, head (households row), files, issues. The CLI filters them to
+    one household; the portal copies them whole after a run (its 户档案 then reads no DuckDB)."""
     from schemas.tables import TABLES
 
+    cat = _catalog(con)
+    out: dict[str, str] = {}
+    if "members" in cat:
+        cols = cat["members"]
+        want = [c for c in ("person_no", "name", "id_number", "relation", "gender") if c in cols]
+        out["members"] = (f"SELECT household_id, {', '.join(want)} FROM members "
+                          f"ORDER BY household_id, {'person_no, ' if 'person_no' in cols else ''}name")
+    if "households" in cat:
+        cols = cat["households"]
+        want = [c for c in ("township", "village", "head_name", "status", "monitor_type") if c in cols]
+        out["household"] = (f"SELECT household_id, {', '.join(want)} FROM households "
+                            f"QUALIFY row_number() OVER (PARTITION BY household_id) = 1")
+    parts = [f"""SELECT household_id, '{name}' AS kind, "_file" AS file, "_sheet" AS sheet,
+                        min("_row") AS first_row, count(*) AS rows FROM "{name}" GROUP BY ALL"""
+             for name, t in TABLES.items()
+             if "household_id" in t.names and name in cat and {"_file", "_sheet", "_row"} <= cat[name]]
+    if parts:
+        out["files"] = " UNION ALL ".join(parts) + " ORDER BY household_id, kind, file, sheet"
+    if "issue_history" in cat:
+        out["issues"] = """SELECT household_id, period, issue_id, rule_id, rule_name, severity, status, flag,
+                                  first_seen, person_name, id_number, message, township, village
+                           FROM issue_history WHERE household_id IS NOT NULL
+                           ORDER BY household_id, period, rule_id, issue_id"""
+    return out
+
+
+def kind_title(kind: str) -> str:
+    from schemas.tables import TABLES
+
+    return TABLES[kind].title if kind in TABLES else kind
+
+
+def household_record(con, household_id: str) -> dict | None:
     hid = (household_id or "").strip()
     cat = _catalog(con)
-    _has = lambda t: t in cat                  # noqa: E731
-    _cols = lambda t: cat.get(t, set())        # noqa: E731
+    q = queries(con)
     out: dict = {"household_id": hid, "members": [], "household": None, "files": [], "issues": [],
                  "answers": [], "audits": [], "periods": []}
-    if _has("members"):
-        cols = _cols("members")
-        want = [c for c in ("township", "village", "person_no", "name", "id_number", "relation", "gender") if c in cols]
-        out["members"] = _dicts(con.execute(
-            f"SELECT {', '.join(want)} FROM members WHERE household_id = ? "
-            f"ORDER BY {'person_no, ' if 'person_no' in cols else ''}name", [hid]))
-    if _has("households"):
-        cols = _cols("households")
-        want = [c for c in ("township", "village", "head_name", "status", "monitor_type") if c in cols]
-        rows = _dicts(con.execute(f"SELECT {', '.join(want)} FROM households WHERE household_id = ? LIMIT 1", [hid]))
-        out["household"] = rows[0] if rows else None
-    parts = []
-    for name, t in TABLES.items():
-        if "household_id" in t.names and _has(name) and {"_file", "_sheet", "_row"} <= _cols(name):
-            parts.append(f"""SELECT '{name}' AS kind, "_file" AS file, "_sheet" AS sheet, min("_row") AS first_row,
-                                    count(*) AS rows FROM "{name}" WHERE household_id = ? GROUP BY ALL""")
-    if parts:
-        out["files"] = _dicts(con.execute(" UNION ALL ".join(parts) + " ORDER BY kind, file, sheet",
-                                          [hid] * len(parts)))
-        for f in out["files"]:
-            f["kind_title"] = TABLES[f["kind"]].title
-    if _has("issue_history"):
-        out["issues"] = _dicts(con.execute("""
-            SELECT period, issue_id, rule_id, rule_name, severity, status, flag, first_seen, person_name,
-                   id_number, message, township, village
-            FROM issue_history WHERE household_id = ? ORDER BY period, rule_id, issue_id""", [hid]))
+
+    def one(name: str) -> list[dict]:
+        if name not in q:
+            return []
+        return _dicts(con.execute(f"SELECT * EXCLUDE (household_id) FROM ({q[name]}) WHERE household_id = ?", [hid]))
+
+    out["members"] = one("members")
+    rows = one("household")
+    out["household"] = rows[0] if rows else None
+    out["files"] = one("files")
+    for f in out["files"]:
+        f["kind_title"] = kind_title(f["kind"])
+    out["issues"] = one("issues")
+    _has = lambda t: t in cat                  # noqa: E731
     ids = sorted({i["issue_id"] for i in out["issues"]})
     if ids and _has("feedback"):
         out["answers"] = _dicts(con.execute("""

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 import uuid
 import zipfile
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from django.contrib import messages
@@ -36,7 +35,7 @@ from django.views.decorators.http import require_POST
 
 from portal import areas, audit, outbox, services, store
 from portal.conf import portal_settings
-from portal.models import (COUNTY_ROLES, Answer, AreaSnapshot, AuditDecision, Household, IssueRow, Role, Village, WorkbookDownload,
+from portal.models import (COUNTY_ROLES, Answer, AuditDecision, Household, HouseholdPart, IssueRow, Role, Village, WorkbookDownload,
                            WorkbookRef, WorkbookReturn)
 from portal.views.common import ALL_ROLES, allow
 
@@ -415,26 +414,19 @@ def progress_zip(request):
 
 # ---------------------------------------------------------------------------- 8. 户档案
 
-_HOUSEHOLDS: "OrderedDict[tuple[str, str], dict | None]" = OrderedDict()
-_HOUSEHOLDS_LOCK = threading.Lock()
-CACHED_HOUSEHOLDS = 2000
-
-
 def _household(household_id: str) -> dict | None:
-    """`cardcheck history`'s record of a household (members, files, issues of every period),
-    read from DuckDB once per published run and kept; the answers come from the portal's copy
+    """`cardcheck history`'s record of a household (pipeline.cycle.household.queries) from the
+    portal's copy of the latest run; the answers from the portal's copy of the feedback record
     (which also holds answers not yet written)."""
-    snap = AreaSnapshot.objects.order_by("-taken_at").values_list("run_id", flat=True).first() or ""
-    key = (household_id, snap)
-    with _HOUSEHOLDS_LOCK:
-        if key in _HOUSEHOLDS:
-            _HOUSEHOLDS.move_to_end(key)
-            return _HOUSEHOLDS[key]
-    rec = services.household_record(portal_settings(), household_id)
-    with _HOUSEHOLDS_LOCK:
-        _HOUSEHOLDS[key] = rec
-        while len(_HOUSEHOLDS) > CACHED_HOUSEHOLDS:
-            _HOUSEHOLDS.popitem(last=False)
+    rec = {"household_id": household_id, "members": [], "household": None, "files": [], "issues": []}
+    for p in HouseholdPart.objects.filter(household_id=household_id).order_by("kind", "seq"):
+        if p.kind == "household":
+            rec["household"] = p.data
+        else:
+            rec[{"member": "members", "file": "files", "issue": "issues"}[p.kind]].append(p.data)
+    rec["periods"] = sorted({i["period"] for i in rec["issues"]})
+    if not (rec["members"] or rec["household"] or rec["issues"]):
+        return None
     return rec
 
 
@@ -457,10 +449,7 @@ def household_view(request, key: str):
     if h is None or (acc.role == Role.TOWNSHIP and h.township != acc.township) or \
             (acc.role == Role.VILLAGE and (h.township, h.village) != (acc.township, acc.village)):
         raise Http404()
-    try:
-        rec = _household(h.household_id)
-    except services.Busy:
-        return render(request, "portal/household.html", {"busy": True, "h": h})
+    rec = _household(h.household_id)
     if rec is None:
         raise Http404()
     m = masker(acc)

@@ -144,11 +144,3 @@ def other_data(settings, tmp_path):
                        "database": data / "clean" / "cardcheck.duckdb"}
     return data
 
-
-@pytest.fixture(autouse=True)
-def _fresh_household_cache():
-    """户档案 keeps households read from DuckDB per published run: not from one test to the next."""
-    from portal.views import answers
-
-    answers._HOUSEHOLDS.clear()
-    yield

@@ -198,6 +198,14 @@ def test_browser_and_workbook_end_in_one_record_and_the_next_runs_reflect_them(r
     client.force_login(ran["users"]["vil1"])
     page = client.get("/verify/").content.decode()
     assert "再次出现（抽查复核未通过）" in page
+    # 户档案 (the record of `cardcheck history`, copied after the run): every period, every answer
+    hid = IssueRow.objects.get(issue_id=i1).household_id
+    h = Household.objects.get(household_id=hid)
+    page = client.get(f"/households/{h.key}/").content.decode()
+    for p in (P1, P2, P3):
+        assert f"<h3>{p}（" in page
+    assert "属实-已整改" in page and "网页填报" in page and "交回清单" in page and "无法核实" in page
+    assert hid not in page                                               # masked for the village
 
 
 def test_a_village_cannot_answer_another_villages_issue(ran, client, tmp_path):
