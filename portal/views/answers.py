@@ -116,9 +116,9 @@ def issues_view(request):
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     m = masker(acc)
     area = issues_in_area(acc)
-    towns = sorted(set(area.values_list("township", flat=True))) if acc.is_county else []
+    towns = sorted(set(area.values_list("township", flat=True)) - {""}) if acc.is_county else []
     vq = area.filter(township=f["township"]) if acc.is_county and f["township"] else area
-    villages = sorted(set(vq.values_list("village", flat=True))) if acc.role != Role.VILLAGE else []
+    villages = sorted(set(vq.values_list("village", flat=True)) - {""}) if acc.role != Role.VILLAGE else []
     rules = list(area.values("rule_id", "rule_name").distinct().order_by("rule_id"))
     query = "&".join(f"{k}={v}" for k, v in f.items() if v)
     return render(request, "portal/issues.html", {

@@ -248,3 +248,13 @@ def test_return_form_redirects_only_within_the_portal(world, login):
         assert r.status_code == 302 and r["Location"] == "/verify/", (bad, r["Location"])
     r = c.post("/verify/return/", {"next": "/spot-check/"})
     assert r["Location"] == "/spot-check/"
+
+
+def test_issue_filters_offer_all_and_no_empty_area(objects, world, login):
+    from portal.models import IssueRow
+
+    IssueRow.objects.create(period="2026-10", issue_id="c" * 16, rule_id="PRJ-01", rule_name="项目", severity="notice",
+                            status="new", township="", village="", message="县级问题")
+    page = login(world["county"]).get("/issues/").content.decode()
+    assert "<option selected></option>" not in page and '<option value="" selected' not in page
+    assert f"<option>{T_A}</option>" in page and "县级问题" in page
