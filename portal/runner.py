@@ -87,6 +87,10 @@ def work(pk: int, close_db: bool = True) -> None:
 
     try:
         store.place_pending(timeout=30)
+        try:
+            outbox.sync(timeout=30)       # answers saved before the run count in it
+        except Exception:                 # noqa: BLE001 — they stay pending and are written after it
+            outbox.log.exception("writing the answers before the run failed")
         result = services.run_period(portal_settings(), rec.period, on_step)
         RunRecord.objects.filter(pk=pk).update(
             status="completed", finished_at=timezone.now(), result={**rec.result, **result},
