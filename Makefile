@@ -67,10 +67,11 @@ check-portal: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,portal-check]'
 	$(BIN)/python tests/portal/check_portal.py --out reports/portal-check
 
-## load-portal: 30 users for 120 s against a local portal (locust, headless, one process); prints the table
+## load-portal: 60 users (40 villages answering, 15 townships, 5 county) for 120 s against a local portal
+## (locust, headless, one process); prints the table and counts the answers recorded
 load-portal: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,portal-check]'
-	$(BIN)/python tests/portal/load_portal.py --users 30 --seconds 120
+	$(BIN)/python tests/portal/load_portal.py --users 60 --seconds 120
 
 clean:
 	rm -rf $(VENV) reports/* data/clean/* data/raw/demo bench/out .pytest_cache

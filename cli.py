@@ -1,4 +1,4 @@
-"""cardcheck command line: run, validate, feedback, demo, serve, user add.
+"""cardcheck command line: run, validate, feedback, history, demo, serve, user add.
 
 Errors reach the user as one line on stderr, never a traceback (set CARDCHECK_DEBUG=1 to see
 one). Exit codes: run 0 every file loaded, 1 completed but a file was not loaded, 2 could not
@@ -337,6 +337,46 @@ def feedback(
     for line in res.report_lines():
         typer.echo(line)
     raise typer.Exit(res.exit_code)
+
+
+@app.command()
+@_guard
+def history(
+    household_id: str = typer.Argument(..., help="the household's 户编号"),
+    db: Optional[Path] = typer.Option(None, "--db", help="DuckDB database file (default: the data folder's)"),
+    mask_ids: bool = typer.Option(False, "--mask-ids", help="mask ID numbers as in village workbooks"),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
+) -> None:
+    """Print one household's issue history: members, the files its rows came from, every issue of
+    every period with its status, and every answer given (who, when, how). Exit 1: household unknown."""
+    from pipeline.cycle.household import history_lines, household_record
+    from pipeline.outputs.workbooks import mask_text
+    from pipeline.store import runlock
+    from pipeline.store.duck import NotADatabase, check_database_file, connect
+
+    s = _settings(config, data)
+    db = db or s.database
+    if not db.exists():
+        _fail(f"database not found: {db} (run `cardcheck run` first, or give --data / --db)")
+    try:
+        check_database_file(db)
+    except NotADatabase as exc:
+        _fail(str(exc))
+    try:
+        with runlock.RunLock(s.lock, "cardcheck history", timeout=10):
+            con = connect(db, read_only=True)
+            try:
+                rec = household_record(con, household_id)
+            finally:
+                con.close()
+    except runlock.Busy as exc:
+        _fail(str(exc))
+    if rec is None:
+        typer.echo(f"数据库中没有户编号为 {household_id} 的户。", err=True)
+        raise typer.Exit(1)
+    for line in history_lines(rec, mask_text if mask_ids else (lambda v: v)):
+        typer.echo(line)
 
 
 @app.command()

@@ -26,10 +26,10 @@ from checks import engine
 from checks.params import ParamError, load_params, normalise_period, reference_date
 from pipeline.check.cache import RuleCache, stage_key
 from pipeline.check.coverage import drop_lacking, lacking_townships
-from pipeline.cycle import history
+from pipeline.cycle import evidence, history
 from pipeline.ingest.load import ingest
 from pipeline.ingest.read import data_files
-from pipeline.outputs import report, workbooks
+from pipeline.outputs import audit_book, report, workbooks
 from pipeline.outputs.sidecar import Sidecar, export_contract
 from pipeline.progress import OnStep, quiet, step
 from pipeline.reconcile.stats import reconciliation_stats
@@ -344,6 +344,8 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 "villages": village_stats(con, params["village_suspect_rate"]),
                 "totals": totals(con),
             }
+            manifest.update(evidence.for_run(con, "store", period, prev, params))    # returns, rule precision
+            sample = evidence.draw_sample(con, "store", period)                       # waiver audit sample
             clock.lap("history")
 
             phase["now"] = "writing"
@@ -373,6 +375,8 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 workbooks.write_all(con, tmp, period, mask_ids=mask_ids, params=params,
                                     progress=lambda d, t: on_step(step("workbooks", done=d, total=t)))
                 clock.lap("workbooks")
+                manifest["waiver_audit"] = evidence.sample_manifest(sample, audit_book.write_audit(con, tmp, period,
+                                                                                                  sample))
                 on_step(step("expectations"))
                 try:
                     manifest["expectations"] = side.result("expectations")
@@ -456,6 +460,7 @@ def _commit(con, db: Path, period: str, started: str, manifest: dict, inputs_key
         history.persist(con, "store", period, started, manifest["finished_at"], TOOL_VERSION,
                         json.dumps(manifest, ensure_ascii=False, default=str))
         workbooks.persist_registry(con, "store")        # which issue went into which workbook
+        evidence.persist_audit(con, "store")            # and into the waiver audit sample
         con.execute("COMMIT")
     except BaseException as exc:
         with contextlib.suppress(duckdb.Error):

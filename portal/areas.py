@@ -1,4 +1,5 @@
-"""The latest run's townships, villages and households, copied into the portal's store.
+"""The latest run's townships, villages, households, issues and village workbooks, copied into
+the portal's store.
 
 Pages never open DuckDB to list areas: after a run is published (by the portal or the CLI),
 the next request copies run.json's village list and the database's household list (DuckDB
@@ -18,7 +19,7 @@ from django.db import transaction
 
 from portal import services
 from portal.conf import portal_settings
-from portal.models import AreaSnapshot, Household, Village
+from portal.models import AreaSnapshot, Household, HouseholdPart, IssueRow, Village, WorkbookRef
 
 _lock = threading.Lock()
 _last = {"at": 0.0}
@@ -39,6 +40,9 @@ def refresh(force: bool = False) -> AreaSnapshot | None:
         return None
     if not _lock.acquire(blocking=False):
         return None
+    from portal import outbox
+
+    outbox.ensure_started()
     try:
         _last["at"] = now
         s = portal_settings()
@@ -52,7 +56,8 @@ def refresh(force: bool = False) -> AreaSnapshot | None:
             return snap
         villages = [(str(v.get("township") or ""), str(v.get("village") or ""), int(v.get("households") or 0))
                     for v in manifest.get("villages") or []]
-        homes = services.household_areas(s)       # None: a run holds the database; try later
+        snap_data = services.snapshot(s, period)        # None: a run holds the database; try later
+        homes = snap_data["households"] if snap_data is not None else None
         with transaction.atomic():
             Village.objects.all().delete()
             seen = set()
@@ -62,16 +67,38 @@ def refresh(force: bool = False) -> AreaSnapshot | None:
                     seen.add((t, v))
                     objs.append(Village(township=t, village=v, households=n))
             Village.objects.bulk_create(objs, batch_size=500)
-            if homes is not None:
+            if snap_data is not None:
                 Household.objects.all().delete()
                 Household.objects.bulk_create(
                     [Household(key=household_key(h), household_id=h, township=t, village=v) for h, t, v in homes],
                     batch_size=1000, ignore_conflicts=True)
+                copy_issues(period, snap_data)
             snap, _ = AreaSnapshot.objects.update_or_create(
                 run_id=run_id, defaults={"period": period, "complete": homes is not None})
         return snap
     finally:
         _lock.release()
+
+
+def copy_issues(period: str, data: dict) -> None:
+    """The latest run's issues, village workbooks and household records (pages 5–8 read these,
+    never DuckDB)."""
+    HouseholdPart.objects.all().delete()
+    HouseholdPart.objects.bulk_create([HouseholdPart(household_id=h, kind=k, seq=n, data=d)
+                                       for h, k, n, d in data.get("parts", [])], batch_size=2000)
+    IssueRow.objects.all().delete()
+    WorkbookRef.objects.all().delete()
+    WorkbookRef.objects.bulk_create([WorkbookRef(workbook_id=w, period=period, township=t, village=v, file=f or "",
+                                                 issued=n) for w, t, v, f, n in data["workbooks"]], batch_size=500)
+    text = lambda x: "" if x is None else str(x)          # noqa: E731
+    IssueRow.objects.bulk_create([IssueRow(
+        period=period, seq=n, issue_id=i["issue_id"], rule_id=text(i["rule_id"]), rule_name=text(i["rule_name"])[:200],
+        severity=text(i["severity"]), status=text(i["status"]), flag=text(i["flag"]), first_seen=text(i["first_seen"]),
+        township=text(i["township"]).strip(), village=text(i["village"]).strip(), household_id=text(i["household_id"]),
+        head_name=text(i["head_name"])[:200], person_name=text(i["person_name"])[:200],
+        id_number=text(i["id_number"])[:64], message=text(i["message"]),
+        responsible_unit=text(i["responsible_unit"])[:100], workbook_id=text(i["workbook_id"]))
+        for n, i in enumerate(data["issues"])], batch_size=1000)
 
 
 def townships() -> list[str]:

@@ -5,7 +5,7 @@ Rule data stays in DuckDB; the DuckDB `feedback` table stays the one record of a
 object a URL names is addressed by an opaque random `key`, never by a database id or an ID
 number.
 
-Issue I will add `Answer` rows here as an outbox: an answer is stored with its `answer_id`
+Answers made in the browser wait in `Answer` (an outbox): an answer is stored with its `answer_id`
 (uuid) and `written_at = NULL`; portal.outbox writes pending answers to DuckDB `feedback`
 under the run lock (idempotent by answer_id) and sets `written_at` — the same pattern as
 `Submission.placed` for files that wait while a run holds the drop.
@@ -188,3 +188,146 @@ class Household(models.Model):
     household_id = models.CharField(max_length=64, unique=True)
     township = models.CharField(max_length=200, blank=True, default="")
     village = models.CharField(max_length=200, blank=True, default="")
+
+
+# ---------------------------------------------------------------------------- issue I: answers
+
+class IssueRow(models.Model):
+    """The latest run's issues (copied from the store's issue_history with the areas), with the
+    village workbook that listed each (empty: not listed — waived or county-level)."""
+    period = models.CharField(max_length=7)
+    issue_id = models.CharField(max_length=64)
+    rule_id = models.CharField(max_length=20)
+    rule_name = models.CharField(max_length=200, blank=True, default="")
+    severity = models.CharField(max_length=10)
+    status = models.CharField(max_length=12)
+    flag = models.CharField(max_length=40, blank=True, default="")
+    first_seen = models.CharField(max_length=7, blank=True, default="")
+    township = models.CharField(max_length=200, blank=True, default="")
+    village = models.CharField(max_length=200, blank=True, default="")
+    household_id = models.CharField(max_length=64, blank=True, default="")
+    head_name = models.CharField(max_length=200, blank=True, default="")
+    person_name = models.CharField(max_length=200, blank=True, default="")
+    id_number = models.CharField(max_length=64, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    responsible_unit = models.CharField(max_length=100, blank=True, default="")
+    workbook_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    seq = models.IntegerField(default=0)            # the row order of issues.csv
+
+    class Meta:
+        ordering = ["seq"]
+        unique_together = [("period", "issue_id")]
+        indexes = [models.Index(fields=["township", "village"]), models.Index(fields=["household_id"])]
+
+
+class WorkbookRef(models.Model):
+    """A village workbook of the latest run: its id, area and file (relative to the period's
+    report folder)."""
+    workbook_id = models.CharField(max_length=64, unique=True)
+    period = models.CharField(max_length=7)
+    township = models.CharField(max_length=200, blank=True, default="")
+    village = models.CharField(max_length=200, blank=True, default="")
+    file = models.CharField(max_length=500, blank=True, default="")
+    issued = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["township", "village"])]
+
+
+class Answer(models.Model):
+    """Every answer the portal knows: made in the browser here (origin 'portal', written_at NULL
+    until the outbox has written it to the DuckDB `feedback` table, the one record), or copied
+    from that table (origin 'store': returned workbooks, answers recorded by the CLI)."""
+    answer_id = models.CharField(max_length=80, unique=True)
+    issue_id = models.CharField(max_length=64, db_index=True)
+    period = models.CharField(max_length=7)
+    township = models.CharField(max_length=200, blank=True, default="")
+    village = models.CharField(max_length=200, blank=True, default="")
+    workbook_id = models.CharField(max_length=64, blank=True, default="")
+    answer = models.CharField(max_length=20)
+    note = models.TextField(blank=True, default="")
+    who = models.CharField(max_length=200, blank=True, default="")
+    answered_on = models.CharField(max_length=40, blank=True, default="")
+    how = models.CharField(max_length=10)                     # browser | workbook
+    account = models.CharField(max_length=150, blank=True, default="")
+    made_at = models.DateTimeField(db_index=True)
+    file = models.CharField(max_length=255, blank=True, default="")
+    origin = models.CharField(max_length=10, default="portal")
+    written_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["made_at", "id"]
+        indexes = [models.Index(fields=["township", "village", "period"])]
+
+
+class WorkbookReturn(models.Model):
+    """A filled-in workbook returned through the portal (a village's list, or the county's
+    抽查复核.xlsx). Recorded by the outbox with the CLI's own code (processed_at NULL until then)."""
+    key = models.CharField(max_length=32, unique=True, default=new_key)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    township = models.CharField(max_length=200, blank=True, default="")
+    village = models.CharField(max_length=200, blank=True, default="")
+    original_name = models.CharField(max_length=255)
+    stored = models.CharField(max_length=255)
+    workbook_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.IntegerField(default=0)
+    refused = models.IntegerField(default=0)
+    ignored = models.IntegerField(default=0)
+    problem = models.TextField(blank=True, default="")
+    lines = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class AuditDecision(models.Model):
+    """The county's spot check of a waived issue (confirmed / overturned): made here (origin
+    'portal', written_at NULL until written to the DuckDB `waiver_audits`) or copied from it."""
+    answer_id = models.CharField(max_length=80, unique=True)
+    issue_id = models.CharField(max_length=64, db_index=True)
+    period = models.CharField(max_length=7)
+    workbook_id = models.CharField(max_length=64, blank=True, default="")
+    result = models.CharField(max_length=12)                  # confirmed | overturned
+    note = models.TextField(blank=True, default="")
+    who = models.CharField(max_length=200, blank=True, default="")
+    how = models.CharField(max_length=10, default="browser")
+    made_at = models.DateTimeField()
+    origin = models.CharField(max_length=10, default="portal")
+    written_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["made_at", "id"]
+
+
+class WorkbookDownload(models.Model):
+    """A village workbook downloaded through the portal (回收进度: first download, by whom)."""
+    workbook_id = models.CharField(max_length=64, db_index=True)
+    period = models.CharField(max_length=7)
+    township = models.CharField(max_length=200, blank=True, default="")
+    village = models.CharField(max_length=200, blank=True, default="")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class SyncMark(models.Model):
+    """How far the copy of the store's answers has got (imported_at of the last row copied)."""
+    name = models.CharField(max_length=40, unique=True)
+    value = models.CharField(max_length=80, blank=True, default="")
+
+
+class HouseholdPart(models.Model):
+    """The latest run's household records for 户档案 (pipeline.cycle.household.queries, copied
+    after each run): kind 'member' | 'household' | 'file' | 'issue', one row each, in order."""
+    household_id = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=10)
+    seq = models.IntegerField(default=0)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["household_id", "kind", "seq"]

@@ -12,7 +12,7 @@ import time
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from portal import areas, services, store
+from portal import areas, outbox, services, store
 from portal.conf import portal_settings
 from portal.models import RunRecord
 
@@ -87,6 +87,10 @@ def work(pk: int, close_db: bool = True) -> None:
 
     try:
         store.place_pending(timeout=30)
+        try:
+            outbox.sync(timeout=30)       # answers saved before the run count in it
+        except Exception:                 # noqa: BLE001 — they stay pending and are written after it
+            outbox.log.exception("writing the answers before the run failed")
         result = services.run_period(portal_settings(), rec.period, on_step)
         RunRecord.objects.filter(pk=pk).update(
             status="completed", finished_at=timezone.now(), result={**rec.result, **result},
@@ -107,6 +111,10 @@ def work(pk: int, close_db: bool = True) -> None:
                                         target=rec.period, detail=said[:4000])
         try:
             store.place_pending()
+            try:
+                outbox.sync(timeout=30)   # answers made while the run held the database
+            except Exception:             # noqa: BLE001 — they stay pending; the outbox thread retries
+                outbox.log.exception("writing the answers after the run failed")
             areas.refresh(force=True)
         finally:
             with _lock:

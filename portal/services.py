@@ -264,3 +264,191 @@ def household_areas(s: Settings) -> list[tuple[str, str, str]] | None:
     except Busy:
         return None
     return rows
+
+
+# ---------------------------------------------------------------------------- issue I: answers and history
+
+from pipeline.outputs.vocab import (ANSWERS, AUDIT_RESULTS, FLAG_AUDIT_OVERTURNED, FLAG_NOT_FIXED, HOW_CN,  # noqa: E402,F401
+                                    severity_text, status_text)
+
+AUDIT_FILE = "抽查复核.xlsx"
+
+
+def snapshot(s: Settings, period: str) -> dict | None:
+    """What the portal copies after a run is published: households, the period's issues in the
+    order of issues.csv with the village workbook that listed each, and each village's latest
+    workbook of the period. None when a run holds the database. DuckDB read-only, briefly."""
+    from pipeline.store.duck import connect
+
+    if not s.database.is_file():
+        return {"households": [], "issues": [], "workbooks": [], "parts": []}
+    try:
+        with run_lock(s, "cardcheck serve: copying the latest run"):
+            con = connect(s.database, read_only=True)
+            try:
+                tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+                homes = []
+                if "households" in tables:
+                    homes = con.execute("""SELECT DISTINCT household_id, coalesce(trim(township), ''),
+                                                  coalesce(trim(village), '')
+                                           FROM households WHERE household_id IS NOT NULL""").fetchall()
+                issues, books = [], []
+                if {"issue_history", "workbook_issues"} <= tables:
+                    books = con.execute("""
+                        WITH wb AS (
+                            SELECT workbook_id, township, village, any_value(file) AS file, count(*) AS issued,
+                                   max(created_at) AS created_at
+                            FROM workbook_issues WHERE period = ? GROUP BY ALL
+                        )
+                        SELECT workbook_id, coalesce(township, ''), coalesce(village, ''), file, issued FROM wb
+                        QUALIFY row_number() OVER (PARTITION BY township, village
+                                                   ORDER BY created_at DESC, workbook_id) = 1""",
+                                        [period]).fetchall()
+                    cur = con.execute("""
+                        WITH wb AS (
+                            SELECT w.issue_id, w.workbook_id FROM workbook_issues w
+                            WHERE w.period = ? AND w.workbook_id IN (SELECT unnest(?::VARCHAR[]))
+                        )
+                        SELECT h.issue_id, h.rule_id, h.rule_name, h.severity, h.status, h.flag, h.first_seen,
+                               h.township, h.village, h.household_id, h.head_name, h.person_name, h.id_number,
+                               h.message, h.responsible_unit, wb.workbook_id
+                        FROM issue_history h LEFT JOIN wb USING (issue_id)
+                        WHERE h.period = ?
+                        ORDER BY h.township, h.village, h.household_id, h.rule_id, h.issue_id""",
+                                      [period, [b[0] for b in books], period])
+                    names = [d[0] for d in cur.description]
+                    issues = [dict(zip(names, r)) for r in cur.fetchall()]
+                parts = household_parts(con)
+            finally:
+                con.close()
+    except Busy:
+        return None
+    return {"households": homes, "issues": issues, "workbooks": books, "parts": parts}
+
+
+def household_parts(con) -> list[tuple[str, str, int, dict]]:
+    """Every household's record (the queries of `cardcheck history`), as (household_id, kind,
+    seq, row) for the portal's 户档案."""
+    from pipeline.cycle.household import kind_title, queries
+
+    kinds = {"members": "member", "household": "household", "files": "file", "issues": "issue"}
+    out = []
+    for name, sql in queries(con).items():
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        seq: dict[str, int] = {}
+        for r in cur.fetchall():
+            row = dict(zip(cols, r))
+            hid = str(row.pop("household_id") or "")
+            if not hid:
+                continue
+            if name == "files":
+                row["kind_title"] = kind_title(row["kind"])
+            n = seq[hid] = seq.get(hid, 0) + 1
+            out.append((hid, kinds[name], n, {k: (v if v is None or isinstance(v, (int, float, str)) else str(v))
+                                              for k, v in row.items()}))
+    return out
+
+
+def workbook_id_of(path: Path) -> str:
+    """The workbook id a returned workbook carries (the guarded reader; no database). Raises
+    ValueError with the plain reason when the file cannot be used."""
+    from pipeline.cycle.feedback import Unusable, read_workbook
+
+    try:
+        return read_workbook(Path(path)).workbook_id
+    except Unusable as exc:
+        raise ValueError(str(exc)) from None
+
+
+def record_pending(s: Settings, jobs: list[dict], marks: dict, timeout: float = 0.0) -> dict:
+    """Write the portal's pending answers, returned workbooks and spot-check results into the
+    store with the code of `cardcheck feedback` (pipeline.cycle.feedback), in job order, in one
+    transaction, under the run lock; then read back what the store holds past `marks`
+    (feedback.imported_at, waiver_audits.recorded_at): answers recorded by anyone.
+
+    jobs: {"id", "type": answer|return|audit, ...}. Raises Busy (everything stays pending)."""
+    from pipeline.cycle import feedback as F
+    from pipeline.cycle import history
+    from pipeline.store.duck import connect
+
+    if not s.database.is_file():
+        raise Busy("还没有完成过月度运行")
+    out = {"results": {}, "feedback": [], "audits": []}
+    with run_lock(s, "cardcheck serve: recording answers", timeout=timeout):
+        con = connect(s.database)
+        try:
+            history.ensure(con, "main")
+            last = con.execute("SELECT max(imported_at) FROM feedback").fetchone()[0]
+            last_audit = con.execute("SELECT max(recorded_at) FROM waiver_audits").fetchone()[0]
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for job in jobs:
+                    res = F.FeedbackResult()
+                    kind = job["type"]
+                    if kind == "answer":
+                        at = last = F._now_utc(last)
+                        reg = F.registered(con, job["workbook_id"])
+                        if reg is None or ((reg.township or "").strip(), (reg.village or "").strip()) != \
+                                (job["township"], job["village"]):
+                            res.refused.append(F.Row("网页填报", 0, job["issue_id"], job["answer"], F.OTHER_VILLAGE))
+                        else:
+                            F.record(con, reg, [F.Incoming(job["issue_id"], job["answer"], job.get("note"),
+                                                           job.get("who"), job.get("answered_on"), None,
+                                                           job["answer_id"], job.get("answered_at"))],
+                                     res, at, how="browser", file="网页填报", account=job.get("account"))
+                    elif kind == "audit":
+                        at = last_audit = F._now_utc(last_audit)
+                        reg = F.audit_registered(con, job["workbook_id"])
+                        if reg is None:
+                            res.refused.append(F.Row("网页填报", 0, job["issue_id"], job["result"], F.NOT_SAMPLED))
+                        else:
+                            F.record_audit(con, reg, [F.AuditIncoming(job["issue_id"], job["result"], job.get("note"),
+                                                                      job.get("who"), None, job["answer_id"])],
+                                           res, at, how="browser", file="网页填报", account=job.get("account"))
+                    else:       # a returned workbook
+                        at = last = F._now_utc(last)
+                        try:
+                            what = F.import_file(con, Path(job["path"]), res, at, area=job.get("area"),
+                                                 key=job["key"], account=job.get("account"), name=job["name"],
+                                                 audits=job.get("audits", False))
+                            if what == "audit":
+                                last_audit = max(last_audit or "", at)
+                        except F.Unusable as exc:
+                            res.problems.append((job["name"], str(exc)))
+                    out["results"][job["id"]] = {"accepted": len(res.accepted), "refused": len(res.refused),
+                                                 "ignored": res.ignored,
+                                                 "problem": res.problems[0][1] if res.problems else "",
+                                                 "lines": res.report_lines()}
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            cur = con.execute("""
+                SELECT coalesce(answer_id, md5(concat_ws('|', imported_at, file, sheet_row, issue_id))) AS answer_id,
+                       issue_id, period, township, village, workbook_id, answer, note, who, answered_on, how,
+                       account, coalesce(answered_at, imported_at) AS made_at, file, imported_at
+                FROM feedback WHERE imported_at > ? ORDER BY imported_at""", [marks.get("feedback") or ""])
+            names = [d[0] for d in cur.description]
+            out["feedback"] = [dict(zip(names, r)) for r in cur.fetchall()]
+            cur = con.execute("""
+                SELECT coalesce(answer_id, md5(concat_ws('|', recorded_at, file, sheet_row, issue_id))) AS answer_id,
+                       issue_id, period, workbook_id, result, note, who, how, recorded_at
+                FROM waiver_audits WHERE recorded_at > ? ORDER BY recorded_at""", [marks.get("audits") or ""])
+            names = [d[0] for d in cur.description]
+            out["audits"] = [dict(zip(names, r)) for r in cur.fetchall()]
+        finally:
+            con.close()
+    return out
+
+
+def period_dir(s: Settings, period: str) -> Path:
+    return s.reports / period
+
+
+def run_manifest(s: Settings, period: str) -> dict | None:
+    f = s.reports / period / "run.json"
+    try:
+        return json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -100,6 +100,29 @@ def save_upload(user, f, period: str, kind: str = "") -> Upload:
     return up
 
 
+def save_returned(f) -> tuple[str, str]:
+    """A returned workbook (村级核实 / 抽查复核) stored under a generated name inside the store
+    folder: (relative path, the name it came with). Not an upload for checking."""
+    limit = settings.PORTAL["upload_limit"]
+    if f.size is not None and f.size > limit:
+        raise TooLarge()
+    from portal.models import new_key
+
+    rel = f"returns/{time.strftime('%Y-%m')}/{new_key()}.xlsx"
+    path = inside(store(), rel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    with open(path, "wb") as out:
+        for chunk in f.chunks():
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise TooLarge()
+            out.write(chunk)
+    return rel, (Path(str(f.name or "")).name or "未命名.xlsx")[:255]
+
+
 def upload_path(up: Upload) -> Path:
     return inside(store(), up.stored)
 

@@ -1,7 +1,7 @@
 """URLs. Objects are named by opaque keys (never a database id or an ID number)."""
 from django.urls import path
 
-from portal.views import accounts, runs, submissions, uploads
+from portal.views import accounts, answers, runs, submissions, uploads
 
 app_name = "portal"
 KEY = "<str:key>"
@@ -27,4 +27,14 @@ urlpatterns = [
     path(f"accounts/export/{KEY}.xlsx", accounts.export_download, name="accounts_export"),
     path(f"accounts/{KEY}/<str:action>/", accounts.account_action, name="account_action"),
     path("audit/", runs.audit_view, name="audit"),
+    path("issues/", answers.issues_view, name="issues"),
+    path("verify/", answers.verify_view, name="verify"),
+    path("verify/workbook.xlsx", answers.workbook_download, name="verify_workbook"),
+    path("verify/return/", answers.return_upload, name="verify_return"),
+    path("progress/", answers.progress_view, name="progress"),
+    path("progress/workbooks.zip", answers.progress_zip, name="progress_zip"),
+    path(f"households/{KEY}/", answers.household_view, name="household"),
+    path("rules/", answers.rules_view, name="rules"),
+    path("spot-check/", answers.audit_sample_view, name="audit_sample"),
+    path("spot-check/workbook.xlsx", answers.audit_workbook_download, name="audit_workbook"),
 ]

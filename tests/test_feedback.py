@@ -350,7 +350,7 @@ def test_old_database_gets_the_new_columns(tmp_path):
     history.ensure(con, "main")
     history.ensure(con, "main")                # twice: nothing added the second time
     cols = [r[0] for r in con.execute("DESCRIBE feedback").fetchall()]
-    assert cols[-2:] == ["workbook_id", "how"]
+    assert cols[-5:] == ["workbook_id", "how", "answer_id", "account", "answered_at"]
     assert [r[0] for r in con.execute("DESCRIBE workbook_issues").fetchall()] == [
         "workbook_id", "period", "township", "village", "file", "issue_id", "created_at"]
     assert con.execute("SELECT issue_id, answer, how FROM feedback").fetchall() == [("a", "无法核实", None)]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,8 @@ import duckdb
 
 from pipeline.cycle import history
 from pipeline.store.duck import NotADatabase, connect
-from pipeline.outputs.vocab import ANSWERS, problem_text
+from pipeline.outputs.vocab import ANSWERS, AUDIT_RESULTS, problem_text
+from pipeline.outputs.audit_book import AUDIT_HEADER, AUDIT_NOTE_HEADER, AUDIT_WHO_HEADER
 from pipeline.outputs.workbooks import (ANSWER_HEADER, DATE_HEADER, ID_HEADER, INFO_SHEET, LIST_SHEET, NOTE_HEADER,
                                 WHO_HEADER, WORKBOOK_ID_LABEL, WORKBOOK_ID_PROPERTY, WORKBOOK_ID_ROW)
 
@@ -149,6 +151,7 @@ def _date(v) -> str:
 class Workbook:
     workbook_id: str
     rows: list[tuple[int, dict]]       # (Excel row, {header: value})
+    audit: bool = False                # a waiver audit sample (复核结果 column)
 
 
 def _find_sheet(sheets: list, wanted: str):
@@ -237,10 +240,12 @@ def read_workbook(path: Path) -> Workbook:
 
     header = [_norm_header(c) for c in grid[header_at]]
     cols: dict[str, int] = {}
-    for h in (ID_HEADER, ANSWER_HEADER, NOTE_HEADER, WHO_HEADER, DATE_HEADER):
+    for h in (ID_HEADER, ANSWER_HEADER, NOTE_HEADER, WHO_HEADER, DATE_HEADER, AUDIT_HEADER, AUDIT_NOTE_HEADER,
+              AUDIT_WHO_HEADER):
         if _norm_header(h) in header:
             cols[h] = header.index(_norm_header(h))
-    if ANSWER_HEADER not in cols:
+    audit = AUDIT_HEADER in cols
+    if ANSWER_HEADER not in cols and not audit:
         raise Unusable(f"“{LIST_SHEET}”中缺少“{ANSWER_HEADER}”列")
     rows = []
     for r in range(header_at + 1, len(grid)):
@@ -248,7 +253,7 @@ def read_workbook(path: Path) -> Workbook:
         if all(c is None or c == "" for c in line):
             continue
         rows.append((r + 1, {h: (line[i] if i < len(line) else None) for h, i in cols.items()}))
-    return Workbook(wbid, rows)
+    return Workbook(wbid, rows, audit)
 
 
 # ---------------------------------------------------------------------------
@@ -308,23 +313,44 @@ def _now_utc(after: str | None) -> str:
     return s
 
 
-def import_file(con, path: Path, result: FeedbackResult, imported_at: str) -> None:
-    wb = read_workbook(path)
-    reg = registered(con, wb.workbook_id)
-    if reg is None:
-        raise Unusable(f"工作簿编号未登记：这不是本系统下发的村级问题清单，{RETURN_ORIGINAL}")
-    name, stored = str(path), str(path.resolve())
-    ids = sorted({_text(v[ID_HEADER]).lower() for _, v in wb.rows if _text(v.get(ID_HEADER))})
+@dataclass
+class Incoming:
+    """One answer on its way into `feedback`, from a returned workbook or from the portal."""
+    issue_id: str | None
+    answer: str                       # as given (normalised here)
+    note: str | None = None
+    who: str | None = None
+    answered_on: str | None = None    # 核实日期 (a date as the village wrote it)
+    row: int | None = None            # the Excel row of a workbook; None in the browser
+    answer_id: str | None = None      # makes a repeated write (the portal's outbox) a no-op
+    answered_at: str | None = None    # when it was made (UTC), if not when it is recorded
+
+
+def _recorded(con, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return {r[0] for r in con.execute("SELECT answer_id FROM feedback WHERE answer_id IN "
+                                      "(SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()}
+
+
+def record(con, reg: Registered, items: list[Incoming], result: FeedbackResult, imported_at: str, *,
+           how: str, file: str, account: str | None = None, label: str | None = None) -> None:
+    """Judge answers against the registered workbook `reg` and store the accepted ones in
+    `feedback` — the one code path of `cardcheck feedback` and of the portal (browser answers
+    and returned workbooks). An answer counts only for an issue listed in that very workbook;
+    an answer_id already recorded is not recorded again (counted as accepted)."""
+    ids = sorted({i.issue_id for i in items if i.issue_id})
     known = _history(con, ids, reg.period)
-    accepted: list[tuple] = []
-    for r, v in wb.rows:
-        raw_answer = _text(v.get(ANSWER_HEADER))
+    done = _recorded(con, [i.answer_id for i in items if i.answer_id])
+    rows: list[tuple] = []
+    for it in items:
+        raw_answer = _text(it.answer)
         if not raw_answer:
             result.ignored += 1
             continue
-        iid = _text(v.get(ID_HEADER)).lower() or None
+        iid = (it.issue_id or "").strip().lower() or None
         answer = normalise_answer(raw_answer)
-        row = Row(name, r, iid, raw_answer)
+        row = Row(label or file, it.row or 0, iid, raw_answer)
         if iid is None:
             row.reason = NO_ID
         elif iid not in reg.issues:
@@ -336,15 +362,148 @@ def import_file(con, path: Path, result: FeedbackResult, imported_at: str) -> No
             continue
         row.answer = answer
         result.accepted.append(row)
+        if it.answer_id and it.answer_id in done:
+            continue
         evidence = known[iid][2] if iid in known else None
-        accepted.append((iid, reg.township, reg.village, reg.period, answer,
-                         _text(v.get(NOTE_HEADER)) or None, _text(v.get(WHO_HEADER)) or None,
-                         _date(v.get(DATE_HEADER)) or None, stored, r, imported_at, evidence,
-                         reg.workbook_id, HOW))
-    if accepted:
+        rows.append((iid, reg.township, reg.village, reg.period, answer, _text(it.note) or None,
+                     _text(it.who) or None, _date(it.answered_on) or None, file, it.row, imported_at, evidence,
+                     reg.workbook_id, how, it.answer_id or uuid.uuid4().hex, account or None,
+                     it.answered_at or imported_at))
+    if rows:
         con.executemany("INSERT INTO feedback (issue_id, township, village, period, answer, note, who, "
-                        "answered_on, file, sheet_row, imported_at, evidence, workbook_id, how) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", accepted)
+                        "answered_on, file, sheet_row, imported_at, evidence, workbook_id, how, answer_id, "
+                        "account, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+class WrongArea(Unusable):
+    """A workbook of another village than the one returning it (the portal)."""
+
+
+def import_file(con, path: Path, result: FeedbackResult, imported_at: str, *,
+                area: tuple[str, str | None] | None = None,
+                key: str | None = None, account: str | None = None, name: str | None = None,
+                audits: bool = True) -> str:
+    """Record one returned workbook. `area` (township, village): the portal's village account
+    returning it — a workbook of another village is refused whole; (township, None): a township
+    account, any village of its township. `key`: the portal's id of the
+    return (rows get answer_id key:row, so writing the same return twice records it once).
+    A returned waiver audit sample (抽查复核.xlsx) is recorded as the county's audit results when
+    `audits`. Returns 'village' or 'audit'."""
+    wb = read_workbook(path)
+    label, stored = name or str(path), str(path.resolve())
+    reg = registered(con, wb.workbook_id)
+    if reg is None and audits:
+        areg = audit_registered(con, wb.workbook_id)
+        if areg is not None:
+            record_audit_workbook(con, areg, wb, result, imported_at, file=label, key=key, account=account)
+            return "audit"
+    if reg is None:
+        raise Unusable(f"工作簿编号未登记：这不是本系统下发的村级问题清单，{RETURN_ORIGINAL}")
+    if area is not None:
+        township, village = area
+        if (reg.township or "").strip() != township or (village is not None and (reg.village or "").strip() != village):
+            raise WrongArea("这不是本村的问题清单，请交回本村的清单" if village is not None else
+                            f"这不是{township}的村级问题清单")
+    items = [Incoming(_text(v.get(ID_HEADER)).lower() or None, _text(v.get(ANSWER_HEADER)), v.get(NOTE_HEADER),
+                      v.get(WHO_HEADER), v.get(DATE_HEADER), r, f"{key}:{r}" if key else None)
+             for r, v in wb.rows]
+    record(con, reg, items, result, imported_at, how=HOW, file=stored if name is None else name, account=account,
+           label=label)
+    return "village"
+
+
+# ---------------------------------------------------------------------------
+# the waiver audit sample (抽查复核.xlsx, portal.md): the county's confirmed / overturned
+
+@dataclass
+class AuditRegistered:
+    workbook_id: str
+    period: str
+    issues: dict[str, tuple]          # issue_id → (township, village)
+
+
+def audit_registered(con, wbid: str) -> AuditRegistered | None:
+    if not _WBID_RE.match(wbid or ""):
+        return None
+    rows = con.execute("SELECT period, issue_id, township, village FROM audit_workbooks WHERE workbook_id = ?",
+                       [wbid]).fetchall()
+    if not rows:
+        return None
+    return AuditRegistered(wbid, rows[0][0], {r[1]: (r[2], r[3]) for r in rows})
+
+
+@dataclass
+class AuditIncoming:
+    issue_id: str | None
+    result: str                       # 确认 | 推翻 (or the codes)
+    note: str | None = None
+    who: str | None = None
+    row: int | None = None
+    answer_id: str | None = None
+
+
+def _audit_code(v) -> str | None:
+    s = normalise_answer(v)
+    for code, word in AUDIT_RESULTS.items():
+        if s in (code, word):
+            return code
+    return None
+
+
+BAD_AUDIT = "复核结果不是“" + "”或“".join(AUDIT_RESULTS.values()) + "”"
+NOT_SAMPLED = "不在本期抽查复核名单中"
+
+
+def record_audit(con, reg: AuditRegistered, items: list[AuditIncoming], result: FeedbackResult,
+                 recorded_at: str, *, how: str, file: str, account: str | None = None) -> None:
+    """The county's spot-check results (confirmed / overturned) for issues of an audit sample —
+    the one path of the returned 抽查复核.xlsx and of the portal's buttons."""
+    done = _recorded_audits(con, [i.answer_id for i in items if i.answer_id])
+    rows = []
+    for it in items:
+        raw = _text(it.result)
+        if not raw:
+            result.ignored += 1
+            continue
+        iid = (it.issue_id or "").strip().lower() or None
+        row = Row(file, it.row or 0, iid, raw)
+        code = _audit_code(raw)
+        if iid is None:
+            row.reason = NO_ID
+        elif iid not in reg.issues:
+            row.reason = NOT_SAMPLED
+        elif code is None:
+            row.reason = BAD_AUDIT
+        if row.reason:
+            result.refused.append(row)
+            continue
+        row.answer = AUDIT_RESULTS[code]
+        result.accepted.append(row)
+        if it.answer_id and it.answer_id in done:
+            continue
+        township, village = reg.issues[iid]
+        rows.append((iid, reg.period, township, village, code, _text(it.note) or None, _text(it.who) or None, how,
+                     reg.workbook_id, file, it.row, recorded_at, it.answer_id or uuid.uuid4().hex))
+    if rows:
+        con.executemany("INSERT INTO waiver_audits (issue_id, period, township, village, result, note, who, how, "
+                        "workbook_id, file, sheet_row, recorded_at, answer_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _recorded_audits(con, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return {r[0] for r in con.execute("SELECT answer_id FROM waiver_audits WHERE answer_id IN "
+                                      "(SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()}
+
+
+def record_audit_workbook(con, reg: AuditRegistered, wb: "Workbook", result: FeedbackResult, recorded_at: str, *,
+                          file: str, key: str | None, account: str | None) -> None:
+    if not wb.audit:
+        raise Unusable(f"“{LIST_SHEET}”中缺少“{AUDIT_HEADER}”列")
+    items = [AuditIncoming(_text(v.get(ID_HEADER)).lower() or None, _text(v.get(AUDIT_HEADER)), v.get(AUDIT_NOTE_HEADER),
+                           v.get(AUDIT_WHO_HEADER), r, f"{key}:{r}" if key else None) for r, v in wb.rows]
+    record_audit(con, reg, items, result, recorded_at, how=HOW, file=file, account=account)
 
 
 def import_feedback(paths: list[Path], db: Path) -> FeedbackResult:

@@ -469,6 +469,7 @@ tr.failrow td{background:#fff4f2}
 .st{display:inline-block;border-radius:3px;padding:0 8px;font-size:12px;white-space:nowrap}
 .st.ok{background:#d4edda;color:#155724}.st.bad{background:#f8d7da;color:#721c24}.st.skip{background:#e2e3e5;color:#383d41}
 b.bad{color:#c0392b}b.ok{color:#1e8449}
+span.bad,p.bad,td.bad{color:#c0392b;font-weight:600}p.ok{color:#1e8449}tr.sub td{color:#555;font-size:12px}
 .note{color:var(--muted);font-size:12px;margin:2px 0 8px}
 .muted{color:var(--muted)}.empty{color:var(--muted)}
 .alert{background:#fdecea;border:1px solid #f5c2c7;padding:6px 10px;border-radius:4px}
@@ -499,6 +500,78 @@ footer{max-width:1280px;margin:0 auto;padding:12px 28px 24px;color:var(--muted);
 """
 
 
+def _returns_section(manifest: dict) -> str:
+    """回收与核实: the previous period's village workbooks (this period's have just been written),
+    and this period's waiver audit sample."""
+    ret = manifest.get("returns") or {}
+    out = []
+    if not ret.get("period"):
+        out.append('<p class="empty">没有上一期的村级清单。</p>')
+    else:
+        days = ret.get("deadline_days")
+        due = _when(ret.get("due")) if ret.get("due") else "—"
+        out.append(f'<p>上一期（{e(ret["period"])}）的村级清单：答复期限 {_int(days)} 天，截止 {e(due)}。</p>')
+        trows = [f'<tr><td>{e(t["township"])}</td><td class=num>{_int(t["villages"])}</td>'
+                 f'<td class=num>{_int(t["returned"])}</td><td class=num>{_int(t["answered_villages"])}</td>'
+                 f'<td class=num>{_int(t["issued"])}</td><td class=num>{_int(t["answered"])}</td>'
+                 f'<td class=num>{_pct(t["answered"] / t["issued"]) if t["issued"] else "—"}</td>'
+                 f'<td class="num{" bad" if t["overdue"] else ""}">{_int(t["overdue"])}</td></tr>'
+                 for t in ret.get("townships") or []]
+        out.append("<h3>按乡镇</h3>" + _table(["乡镇", "下发村数", "交回清单的村", "有答复的村", "下发问题", "已答复",
+                                              "答复率", "逾期未答复的村"], trows, "narrow"))
+        overdue = ret.get("overdue") or []
+        if overdue:
+            out.append(f'<h3>逾期未答复的村（{len(overdue)} 个）</h3><p class="bad">'
+                       + "、".join(f"{e(v['township'])}{e(v['village'])}" for v in overdue) + "</p>")
+        else:
+            out.append('<p class="ok">没有逾期未答复的村。</p>')
+        vrows = [f'<tr><td>{e(v["township"])}</td><td>{e(v["village"])}</td><td class=num>{_int(v["issued"])}</td>'
+                 f'<td class=num>{_int(v["answered"])}</td><td class=num>{_int(v["unanswered"])}</td>'
+                 f'<td>{e(_when(v["returned_at"])) if v.get("returned_at") else "—"}</td>'
+                 f'<td>{"<span class=bad>逾期</span>" if v.get("overdue") else ""}</td></tr>'
+                 for v in (ret.get("villages") or [])[:MAX_VILLAGE_ROWS]]
+        out.append("<h3>按村</h3>" + _table(["乡镇", "行政村", "下发问题", "已答复", "未答复", "交回清单时间", ""],
+                                            vrows, "narrow"))
+    audit = manifest.get("waiver_audit") or {}
+    towns = audit.get("townships") or []
+    n = len(audit.get("issues") or [])
+    if towns:
+        out.append(f"<h3>核实无误问题抽查复核（本期 {n} 条，见 抽查复核.xlsx）</h3>" + _table(
+            ["乡镇", "核实无误", "抽查"],
+            [f'<tr><td>{e(t["township"])}</td><td class=num>{_int(t["waived"])}</td>'
+             f'<td class=num>{_int(t["sampled"])}</td></tr>' for t in towns], "narrow"))
+    else:
+        out.append("<p>本期没有核实无误的问题，无需抽查复核。</p>")
+    return "".join(out)
+
+
+def _precision_section(manifest: dict) -> str:
+    """规则可信度: the village answers as evidence about each rule (run.json rule_feedback)."""
+    rf = manifest.get("rule_feedback") or {}
+    rules = rf.get("rules") or []
+    if not rules:
+        return '<p class="empty">近 12 期还没有村级答复。</p>'
+    rows = []
+    for r in sorted(rules, key=lambda r: (not r.get("flagged"), -(r.get("answers") or 0), r.get("rule_id") or "")):
+        flag = '<span class="bad">请复查规则</span>' if r.get("flagged") else ""
+        rows.append(f'<tr{" class=flagged" if r.get("flagged") else ""}><td class="mono">{e(r["rule_id"])}</td>'
+                    f'<td>{e(r.get("rule_name"))}</td><td>全县</td>{_precision_cells(r)}<td>{flag}</td></tr>')
+        for t in r.get("townships") or []:
+            rows.append(f'<tr class="sub"><td></td><td></td><td>{e(t["township"] or "（未注明乡镇）")}</td>'
+                        f'{_precision_cells(t)}<td></td></tr>')
+    periods = rf.get("periods") or []
+    span = f"{periods[0]} 至 {periods[-1]}" if periods else "—"
+    return _table(["规则", "名称", "范围", "答复数", "属实占比", "不属实-数据无误占比", "估计准确率（计数）", "无法核实", ""],
+                  rows, "rules") + (f'<p class="note">统计期：{e(span)}。</p>')
+
+
+def _precision_cells(r: dict) -> str:
+    prec = f'{_pct(r["precision"])}（{_int(r["precision_count"])}）' if r.get("precision") is not None else "—"
+    return (f'<td class=num>{_int(r["answers"])}</td><td class=num>{_pct(r["share_true"])}</td>'
+            f'<td class=num>{_pct(r["share_false"])}</td><td class=num>{prec}</td>'
+            f'<td class=num>{_int(r["unverifiable"])}</td>')
+
+
 def render(con, manifest: dict) -> str:
     """The page as a string."""
     period = manifest.get("period") or ""
@@ -524,6 +597,13 @@ def render(con, manifest: dict) -> str:
         ("rules", "按规则统计", _rules_section(rules),
          f"本期执行 {n_eval} 条规则，{len(rules)} 条发现问题，{n_skip} 条未执行（见下文）。按问题数从多到少排列。"),
         ("villages", "各村疑似率", village_html, village_note),
+        ("returns", "回收与核实", _returns_section(manifest),
+         "上一期下发的村级清单的答复情况（本期清单刚刚生成）：网页填报和交回清单都计入；"
+         "一个村在运行后答复期限内没有任何答复即为逾期。"),
+        ("precision", "规则可信度", _precision_section(manifest),
+         "村级答复是对规则的检验：近 12 期中每个问题每期按最后一次答复计一次，不计“无法核实”。"
+         "属实 = 属实-已整改 + 属实-整改中；估计准确率 = 属实 ÷（属实 + 不属实-数据无误），括号内为计数。"
+         "全县答复不少于 20 条且估计准确率低于 50% 的规则标为“请复查规则”，由县里复查规则或其数据来源。"),
         ("recon", "部门数据比对", _recon_section(manifest, titles),
          "部门记录按证件号码与家庭成员比对；匹配率 =（精确匹配 + 近似匹配）÷ 记录数。"),
         ("files", "文件读取情况", _files_section(manifest, titles),

@@ -3,6 +3,7 @@ issues.xlsx, `validate` text output, the feedback report and (later) the portal 
 here and nowhere else.
 
     SEVERITY_CN, STATUS_CN, FLAG_NOT_FIXED, ANSWERS     the vocabulary
+    AUDIT_RESULTS, FLAG_AUDIT_OVERTURNED, HOW_CN        the waiver spot check; how an answer came
     severity_text(code), status_text(code, flag)        code → words
     DEPARTMENTS                                         agency table → department, in Chinese
     local_time(value) / local_text(value)               times shown to people: Asia/Shanghai
@@ -28,6 +29,12 @@ STATUS_CN = {"new": "新发现", "persisting": "仍存在", "reopened": "再次�
              "resolved": "已销号"}
 FLAG_NOT_FIXED = "整改未见效"
 ANSWERS = ("属实-已整改", "属实-整改中", "不属实-数据无误", "无法核实")
+ANSWER_TRUE = ("属实-已整改", "属实-整改中")      # the rule was right
+ANSWER_FALSE = "不属实-数据无误"                  # the rule was wrong (waives the issue)
+ANSWER_UNKNOWN = "无法核实"                       # says nothing about the rule
+AUDIT_RESULTS = {"confirmed": "确认", "overturned": "推翻"}     # the county's spot check of a waiver
+FLAG_AUDIT_OVERTURNED = "抽查复核未通过"          # a waiver the county overturned: the issue is back
+HOW_CN = {"browser": "网页填报", "workbook": "交回清单"}
 
 
 def severity_text(code: str | None) -> str:

@@ -16,7 +16,8 @@ ACTIONS = {"login": "登录", "login_failed": "登录失败", "locked_out": "账
            "submit": "提交数据", "submit_refused": "提交被拒", "download": "下载个人数据",
            "run_start": "开始运行", "run_end": "运行结束", "account_create": "新建账号",
            "account_bulk_create": "批量新建账号", "account_reset": "重置密码", "account_disable": "停用账号",
-           "account_enable": "启用账号"}
+           "account_enable": "启用账号", "answer": "网页填报核实结果", "return": "交回清单",
+           "return_refused": "交回清单被拒", "audit_decision": "抽查复核"}
 
 
 @register.filter

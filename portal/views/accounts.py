@@ -118,6 +118,9 @@ def password_view(request):
 
 @allow(*ALL_ROLES)
 def home(request):
+    acc = getattr(request.user, "account", None) if request.user.is_authenticated else None
+    if acc is not None and acc.role == Role.VILLAGE:
+        return redirect("portal:verify")
     return redirect("portal:uploads")
 
 

@@ -14,6 +14,11 @@ ALL_ROLES = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP, Role.VILLAGE)
 SUBMITTERS = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP)
 
 NAV = [  # (url name, label, roles)
+    ("portal:issues", "问题清单", ALL_ROLES),
+    ("portal:verify", "村级核实", ALL_ROLES),
+    ("portal:progress", "回收进度", SUBMITTERS),
+    ("portal:rules", "规则可信度", SUBMITTERS),
+    ("portal:audit_sample", "抽查复核", (Role.ADMIN, Role.COUNTY)),
     ("portal:uploads", "上传校验", ALL_ROLES),
     ("portal:submit", "提交本月数据", SUBMITTERS),
     ("portal:month", "月度运行", (Role.ADMIN,)),

@@ -7,6 +7,10 @@ people use it: a month of the demo county in the browser.
   rest (several files at once) and submits them · a village checks a file (and on a phone-width
   screen) · the admin looks at the month, starts the run, watches the stages advance to the
   summary, the audit log, bulk accounts.
+  Issue I: the busiest village answers three issues in the browser and returns its workbook for
+  two others; its township's 回收进度 shows them (and the zip); the county filters 问题清单 and
+  opens a 户档案; after the run the answers show as waived / 整改未见效, the county overturns a
+  waiver in 抽查复核, and the next period's run reopens it (the village sees why).
 
 Screenshots: reports/portal-check/*.png (look at them). Exits non-zero when a step fails.
 """
@@ -74,6 +78,7 @@ class Check:
     def session(self, width=1366, height=900):
         ctx = self.browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                        accept_downloads=True)
+        ctx.set_default_timeout(180_000)        # ten files checked in one upload on a busy 2-core machine
         return ctx, ctx.new_page()
 
     def login(self, page, user: str, password: str) -> None:
@@ -102,6 +107,69 @@ class Check:
             page.wait_for_load_state()
             said.append(page.inner_text("ul.messages"))
         return said
+
+
+def first_login(c: "Check", page, name: str, one_time: str, new: str) -> None:
+    c.login(page, name, one_time)
+    assert page.url.endswith("/password/"), page.url
+    page.fill("input[name=old_password]", one_time)
+    page.fill("input[name=new_password1]", new)
+    page.fill("input[name=new_password2]", new)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def busiest_village(reports: Path, period: str) -> tuple[str, str, int]:
+    """The village with the most issues in its workbook (not waived) — the one that answers."""
+    import csv
+    from collections import Counter
+
+    with open(reports / period / "issues.csv", encoding="utf-8-sig") as f:
+        n = Counter((r["township"], r["village"]) for r in csv.DictReader(f)
+                    if r["village"] and r["status"] != "waived")
+    (t, v), k = n.most_common(1)[0]
+    return t, v, k
+
+
+def issues_csv(reports: Path, period: str) -> dict[str, dict]:
+    import csv
+
+    with open(reports / period / "issues.csv", encoding="utf-8-sig") as f:
+        return {r["issue_id"]: r for r in csv.DictReader(f)}
+
+
+def fill_workbook(path: Path, answers: dict[str, str]) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb["问题清单"]
+    header = [x.value for x in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        iid = row[header.index("issue_id")].value
+        if iid in answers:
+            row[header.index("核实结果")].value = answers[iid]
+            row[header.index("核实说明")].value = "入户核实"
+            row[header.index("核实人")].value = "村会计"
+    wb.save(path)
+
+
+def run_from_page(c: "Check", page, base: str, period: str, tag: str) -> list[str]:
+    page.goto(f"{base}/runs/?period={period}")
+    page.click("#start-run")
+    page.wait_for_load_state()
+    seen = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 600:
+        now = page.inner_text("#now").strip()
+        if not seen or seen[-1] != now:
+            seen.append(now)
+            if tag and len(seen) in (1, 3, 6):
+                c.shot(page, f"{tag}-{len(seen)}")
+        if page.is_visible("#done-link") or "运行失败" in now:
+            break
+        time.sleep(0.4)
+    assert page.is_visible("#done-link"), seen[-1]
+    return seen
 
 
 def keep_township(src: Path, township: str, dest: Path) -> Path:
@@ -157,6 +225,11 @@ def main() -> None:
                    check=True, capture_output=True)
     acc = {x["username"]: x for x in json.loads((work / "acc.json").read_text(encoding="utf-8"))}
     first_pw = cardcheck("user", "add", "clerk", "--role", "county", "--data", data).split("password: ")[1].split()[0]
+    vt, vv, n_issues = busiest_village(data / "reports", "2026-10")
+    village_pw = cardcheck("user", "add", "村核实员", "--role", "village", "--area", f"{vt}/{vv}",
+                           "--data", data).split("password: ")[1].split()[0]
+    town_pw = cardcheck("user", "add", "乡镇核查员", "--role", "township", "--area", vt,
+                        "--data", data).split("password: ")[1].split()[0]
     drop = data / "raw" / "demo" / "2026-10"
     port = free_port()
     server = start_server(data, port, work / "serve.log")
@@ -267,27 +340,76 @@ def main() -> None:
             c.shot(page, "village-phone-width", full=True)
             ctx.close()
 
+            # issue I: the busiest village answers three issues in the browser and returns its
+            # workbook for two others; its township follows up; the county looks at issues
+            ctx, page = c.session()
+            first_login(c, page, "村核实员", village_pw, "Cun-hesh-2026")
+            page.goto(f"{base}/verify/")
+            ids = page.eval_on_selector_all("select[name^='a:']", "els => els.map(e => e.name.slice(2))")
+            assert len(ids) >= 5, ids
+            browser_answers = {ids[0]: "属实-已整改", ids[1]: "不属实-数据无误", ids[2]: "属实-整改中"}
+            for iid, ans in browser_answers.items():
+                page.select_option(f"select[name='a:{iid}']", ans)
+                page.fill(f"input[name='n:{iid}']", "网页核实：已入户")
+            c.shot(page, "village-verify-filled")
+            page.click("#save-answers")
+            page.wait_for_load_state()
+            msg = page.inner_text("ul.messages")
+            assert "已保存 3 条" in msg, msg
+            c.shot(page, "village-verify-saved", full=True)
+            with page.expect_download() as dl:
+                page.click("#download-workbook")
+            book = work / "village-returned.xlsx"
+            dl.value.save_as(str(book))
+            returned = {ids[3]: "不属实-数据无误", ids[4]: "属实-已整改"}
+            fill_workbook(book, returned)
+            page.set_input_files("#return-form input[type=file]", str(book))
+            page.click("#return-button")
+            page.wait_for_load_state()
+            msg = page.inner_text("ul.messages")
+            assert "接收 2 条" in msg, msg
+            c.notes.append(f"village {vt}{vv}: 3 answers in the browser, workbook returned: {msg}")
+            c.shot(page, "village-workbook-returned", full=True)
+            ctx.close()
+
+            ctx, page = c.session()
+            first_login(c, page, "乡镇核查员", town_pw, "Xiang-hesh-2026")
+            page.goto(f"{base}/progress/")
+            row = page.inner_text(f"#progress tbody tr:has(a:text-is('{vv}'))")
+            cells = row.split("\t")
+            assert cells[3].strip() == "5", cells
+            c.notes.append(f"township progress row: {' | '.join(x.strip() for x in cells)}")
+            c.shot(page, "township-progress", full=True)
+            with page.expect_download() as dl:
+                page.click("#zip")
+            import zipfile
+
+            zpath = work / "township.zip"
+            dl.value.save_as(str(zpath))
+            names = zipfile.ZipFile(zpath).namelist()
+            c.notes.append(f"township zip: {len(names)} village workbooks")
+            page.goto(f"{base}/verify/?village={vv}")
+            c.shot(page, "township-village-read-only", full=True)
+            ctx.close()
+
+            ctx, page = c.session()
+            c.login(page, "demo_county", acc["demo_county"]["password"])
+            page.goto(f"{base}/issues/?severity=error")
+            c.shot(page, "county-issues-filtered")
+            page.click("#issues tbody tr td a")
+            page.wait_for_load_state()
+            assert "户档案" in page.content()
+            c.shot(page, "county-household", full=True)
+            ctx.close()
+
             # the admin: the month, the run, the summary
             ctx, page = c.session()
             c.login(page, "demo_admin", acc["demo_admin"]["password"])
             page.goto(f"{base}/runs/?period={PERIOD}")
             assert "尚缺" in page.content()
             c.shot(page, "admin-month", full=True)
-            page.click("#start-run")
-            page.wait_for_load_state()
-            seen = []
-            t0 = time.monotonic()
-            while time.monotonic() - t0 < 600:
-                now = page.inner_text("#now").strip()
-                if not seen or seen[-1] != now:
-                    seen.append(now)
-                    if len(seen) in (1, 3, 6):
-                        c.shot(page, f"admin-run-progress-{len(seen)}")
-                if page.is_visible("#done-link") or "运行失败" in now:
-                    break
-                time.sleep(0.4)
+            seen = run_from_page(c, page, base, PERIOD, "admin-run-progress")
             c.notes.append("run stages seen: " + " → ".join(seen))
-            assert page.is_visible("#done-link"), seen[-1]
             c.shot(page, "admin-run-done")
             page.click("#done-link a")
             page.wait_for_load_state()
@@ -304,15 +426,56 @@ def main() -> None:
             n = load_workbook(sheet).active.max_row - 1
             c.notes.append(f"bulk accounts: {n} one-time passwords in {sheet.name}")
             c.shot(page, "admin-accounts")
+
+            # the run of PERIOD reflects every answer (outputs.md): 不属实 → waived (evidence
+            # unchanged), 属实-已整改 still there → 整改未见效
+            now = issues_csv(data / "reports", PERIOD)
+            answered = {**browser_answers, **returned}
+            kept = {i: now[i]["status"] for i in answered if i in now}
+            c.notes.append(f"{PERIOD} statuses of the five answered issues still present: {kept}")
+            for i, ans in answered.items():
+                if i in now and ans == "不属实-数据无误":
+                    assert now[i]["status"] == "waived", (i, now[i]["status"])
+            page.goto(f"{base}/reports/{PERIOD}/summary/#returns")
+            c.shot(page, "summary-returns-precision", full=True)
+            # the county's spot check: overturn the waiver the village gave in the browser
+            page.goto(f"{base}/spot-check/")
+            c.shot(page, "county-spot-check", full=True)
+            waived = [i for i in answered if now.get(i, {}).get("status") == "waived"]
+            assert waived, kept
+            target = waived[0]
+            assert page.query_selector(f"form:has(input[value='{target}'])"), "the waived issue is not in the sample"
+            page.fill(f"form:has(input[value='{target}']) input[name=note]", "入户复核：问题属实")
+            page.click(f"form:has(input[value='{target}']) button[value=overturned]")
+            page.wait_for_load_state()
+            assert "推翻" in page.inner_text("ul.messages")
+            c.shot(page, "county-spot-check-overturned", full=True)
+            page.goto(f"{base}/rules/")
+            c.shot(page, "county-rule-precision", full=True)
+            # the next period (the same files again): the overturned waiver is reopened
+            nxt = "2026-12"
+            import shutil
+
+            shutil.copytree(data / "raw" / PERIOD, data / "raw" / nxt)
+            run_from_page(c, page, base, nxt, "")
+            later = issues_csv(data / "reports", nxt)
+            assert later[target]["status"] == "reopened", later[target]["status"]
+            c.notes.append(f"{nxt}: the overturned waiver {target} is {later[target]['status']}")
+            ctx.close()
+            ctx, page = c.session()
+            c.login(page, "村核实员", "Cun-hesh-2026")
+            page.goto(f"{base}/verify/")
+            assert "再次出现（抽查复核未通过）" in page.content()
+            c.shot(page, "village-next-period-reopened", full=True)
             ctx.close()
             browser.close()
     finally:
+        print("\n".join(c.notes) if "c" in locals() else "")
         server.terminate()
         try:
             server.wait(15)
         except subprocess.TimeoutExpired:
             server.kill()
-    print("\n".join(c.notes))
     print(f"screenshots: {out}")
 
 

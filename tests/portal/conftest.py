@@ -17,6 +17,10 @@ DATA = ROOT / "data"
 SETTINGS = services.resolve_settings(data=DATA)
 conf.setup(SETTINGS, {**conf.DEFAULTS, "upload_limit_mb": 5, "check_timeout_seconds": 120}, migrate=False)
 
+from portal import outbox  # noqa: E402
+
+outbox.INLINE = True        # answers are written in the request (no background thread in tests)
+
 T_A, T_B = "文星镇", "鹤龙湖镇"
 V_A, V_B = "<script>alert(1)</script>", "湖滨村"
 PERIOD = "2026-11"
@@ -139,3 +143,4 @@ def other_data(settings, tmp_path):
     settings.PORTAL = {**settings.PORTAL, "data": data, "raw": data / "raw", "reports": data / "reports",
                        "database": data / "clean" / "cardcheck.duckdb"}
     return data
+

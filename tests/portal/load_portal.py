@@ -1,10 +1,13 @@
 """make load-portal: a bounded load test of `cardcheck serve` on this machine (loopback only).
 
-A demo county, 30 accounts (admins, county clerks, townships, villages), the portal started with
-waitress on a free local port, then locust headless in one process: N users for S seconds, 5–15 s
-between actions, one action in ten an upload of a 2,000-row members workbook (checked as
-`cardcheck validate` checks it), the rest browsing. It stops by itself; prints locust's table
-and the verdict: zero errors, p95 of ordinary pages < 500 ms, p95 of the 2,000-row check < 5 s.
+A demo county (its latest run's village workbooks), 60 accounts — 40 villages answering their
+issues in the browser, 15 townships following up, 5 county (one in ten of their actions an upload
+of a 2,000-row members workbook, checked as `cardcheck validate` checks it) — the portal started
+with waitress on a free local port, then locust headless in one process: N users for S seconds,
+5–15 s between actions (tests/portal/locustfile.py). It stops by itself, waits for the portal's
+outbox to be written, then counts the answers in the store's feedback table. Verdict: zero
+errors, p95 of ordinary pages < 500 ms, p95 of the 2,000-row check < 5 s, every answer made is
+recorded exactly once.
 """
 from __future__ import annotations
 
@@ -33,8 +36,11 @@ def free_port() -> int:
 
 
 def make_accounts(data: Path, n: int, out: Path) -> None:
-    """n accounts across the roles and areas of the demo's latest run (one shared test password,
-    hashed once)."""
+    """n accounts in the shape of issue I (of 60: 40 villages answering, 15 townships, 5 county),
+    in the areas of the demo's latest run — villages with the most issues in their workbooks
+    first (one shared test password, hashed once)."""
+    n_village, n_town = round(n * 40 / 60), round(n * 15 / 60)
+    n_county = n - n_village - n_town
     code = f"""
 import json
 from pathlib import Path
@@ -43,29 +49,82 @@ conf.setup(services.resolve_settings(data=Path({str(data)!r})))
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from portal import areas
-from portal.models import Account, Village
+from portal.models import Account, WorkbookRef
 areas.refresh(force=True)
-villages = list(Village.objects.all()[:200])
+books = list(WorkbookRef.objects.order_by("-issued", "township", "village"))
 towns = areas.townships()
 h = make_password("Load-test-2026")
 User = get_user_model()
 acc = []
-for i in range({n}):
-    role = ["admin", "county", "county", "township", "township", "township", "village", "village", "village", "village"][i % 10]
+plan = ([("village", i) for i in range({n_village})] + [("township", i) for i in range({n_town})]
+        + [("county", i) for i in range({n_county})])
+for k, (group, i) in enumerate(plan):
     t = v = ""
-    if role == "township":
+    role = group
+    if group == "village":
+        b = books[i % len(books)]
+        t, v = b.township, b.village
+    elif group == "township":
         t = towns[i % len(towns)]
-    elif role == "village":
-        x = villages[i % len(villages)]
-        t, v = x.township, x.village
-    name = f"load{{i:02d}}"
+    else:
+        role = "admin" if i % 3 == 0 else "county"
+    name = f"load{{k:02d}}"
     u, _ = User.objects.update_or_create(username=name, defaults={{"password": h, "is_active": True}})
     Account.objects.update_or_create(user=u, defaults={{"role": role, "township": t, "village": v,
                                                       "must_change_password": False}})
-    acc.append({{"username": name, "password": "Load-test-2026", "role": role, "period": "{PERIOD}"}})
+    acc.append({{"username": name, "password": "Load-test-2026", "role": role, "group": group,
+                 "period": "{PERIOD}"}})
 Path({str(out)!r}).write_text(json.dumps(acc, ensure_ascii=False), encoding="utf-8")
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def wait_written(data: Path, seconds: float = 90.0) -> int:
+    """Wait until the portal's outbox is empty (answers written to the store); pending left."""
+    import sqlite3
+
+    t0 = time.monotonic()
+    while True:
+        con = sqlite3.connect(data / "portal" / "portal.sqlite3", timeout=10)
+        try:
+            left = con.execute("SELECT count(*) FROM portal_answer WHERE origin = 'portal' "
+                               "AND written_at IS NULL").fetchone()[0]
+        finally:
+            con.close()
+        if not left or time.monotonic() - t0 > seconds:
+            return left
+        time.sleep(1)
+
+
+def count_answers(data: Path, made: list[dict]) -> list[str]:
+    """Every answer the load made is in the store exactly once (and nothing else was recorded)."""
+    from collections import Counter
+
+    import duckdb
+
+    con = duckdb.connect(str(data / "clean" / "cardcheck.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT account, issue_id, answer, note FROM feedback WHERE how = 'browser' "
+                           "AND account LIKE 'load%'").fetchall()
+    finally:
+        con.close()
+    got = Counter(rows)
+    want = Counter((m["account"], m["issue_id"], m["answer"], m["note"]) for m in made)
+    print(f"answers: {sum(want.values())} made and accepted by the server, {sum(got.values())} in the store's "
+          f"feedback table ({len(set(got))} distinct)")
+    bad = []
+    missing = want - got
+    doubled = {k: n for k, n in got.items() if n > 1}
+    extra = got - want
+    if missing:
+        bad.append(f"{sum(missing.values())} answer(s) not recorded")
+    if doubled:
+        bad.append(f"{len(doubled)} answer(s) recorded more than once")
+    if extra:
+        bad.append(f"{sum(extra.values())} answer(s) recorded that the load did not make")
+    if not made:
+        bad.append("no answer was made")
+    return bad
 
 
 def members_2000(drop: Path, dest: Path) -> Path:
@@ -97,7 +156,7 @@ def members_2000(drop: Path, dest: Path) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--users", type=int, default=30)
+    ap.add_argument("--users", type=int, default=60)
     ap.add_argument("--seconds", type=int, default=120)
     ap.add_argument("--households", type=int, default=3000)
     a = ap.parse_args()
@@ -112,6 +171,7 @@ def main() -> None:
     log = open(work / "serve.log", "w")
     server = subprocess.Popen([str(BIN / "cardcheck"), "serve", "--data", str(data), "--port", str(port)],
                               stdout=log, stderr=subprocess.STDOUT)
+    left = 0
     try:
         for _ in range(120):
             try:
@@ -119,7 +179,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        env = {**os.environ, "LOAD_ACCOUNTS": str(work / "accounts.json"), "LOAD_FILE": str(upload)}
+        env = {**os.environ, "LOAD_ACCOUNTS": str(work / "accounts.json"), "LOAD_FILE": str(upload),
+               "LOAD_MADE": str(work / "made.json")}
         prefix = work / "stats"
         cmd = [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(a.users),
                "-r", "1", "-t", f"{a.seconds}s", "--stop-timeout", "20", "--host", f"http://127.0.0.1:{port}",
@@ -129,6 +190,7 @@ def main() -> None:
         print(proc.stdout[-6000:])
         if proc.returncode not in (0, 1):
             print(proc.stderr[-3000:])
+        left = wait_written(data)
     finally:
         server.terminate()
         try:
@@ -157,6 +219,10 @@ def main() -> None:
             print(fails.read_text(encoding="utf-8")[:3000])
     if not any(s["Name"] == UPLOAD_NAME and int(s["Request Count"]) > 0 for s in stats):
         bad.append("no upload was made")
+    if left:
+        bad.append(f"{left} answer(s) still waiting in the portal's outbox after 90 s")
+    made = json.loads((work / "made.json").read_text(encoding="utf-8")) if (work / "made.json").exists() else []
+    bad += count_answers(data, made)
     print("load-portal: " + ("OK — zero errors, p95 within limits" if not bad else "FAILED: " + "; ".join(bad)))
     sys.exit(1 if bad else 0)
 

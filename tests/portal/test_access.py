@@ -50,6 +50,21 @@ def objects(world, tmp_path, other_data):
     summary = other_data / "reports" / "2026-10" / "summary.html"
     summary.parent.mkdir(parents=True)
     summary.write_text("<html><body>summary</body></html>", encoding="utf-8")
+    # issue I: the latest run's village workbooks and issues of two villages in two townships
+    from portal.models import HouseholdPart, IssueRow, WorkbookRef
+
+    period_dir = other_data / "reports" / "2026-10"
+    for n, (t, v, h) in enumerate(((T_A, V_A, "4306241010000001"), (T_B, V_B, "4306241010000100"))):
+        rel = f"villages/{t}/v{n}.xlsx"
+        (period_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (period_dir / rel).write_bytes(b"PK-not-really-a-workbook")
+        WorkbookRef.objects.create(workbook_id=f"wb{n}" * 6, period="2026-10", township=t, village=v, file=rel, issued=1)
+        HouseholdPart.objects.create(household_id=h, kind="household", data={"township": t, "village": v,
+                                                                              "head_name": "张伟"})
+        IssueRow.objects.create(period="2026-10", issue_id=f"{n}" * 16, rule_id="ID-01", rule_name="证件号码校验位错误",
+                                severity="error", status="new", township=t, village=v, household_id=h,
+                                workbook_id=f"wb{n}" * 6, message="<b>张伟</b>证件号码有误")
+    (period_dir / "抽查复核.xlsx").write_bytes(b"PK")
     return {"uploads": ups, "subs": subs, "run": run}
 
 
@@ -72,6 +87,7 @@ def _own_other(role: str, what: str, objs, world):
 def test_authorisation_matrix(objects, world, login):
     """Every URL pattern × every role × own/other object: the status portal.md gives."""
     from portal.urls import urlpatterns
+
 
     covered = set()
     run_key = objects["run"].key
@@ -120,6 +136,29 @@ def test_authorisation_matrix(objects, world, login):
         check("account_action", f"/accounts/{acct_other}/enable/", 302 if admin else 404, "post")
         check("account_action", f"/accounts/{acct_other}/nonsense/", 404, "post")
         check("audit", "/audit/", 200 if admin else 404)
+        # issue I: answers, progress, households, rule precision, the county's spot check
+        township = role == "town_a"
+        village = role == "vil_a"
+        check("issues", "/issues/", 200)
+        check("verify", "/verify/", 200)
+        check("verify", f"/verify/?township={T_B}&village={V_B}", 404 if township else 200)
+        check("verify", f"/verify/?township={T_A}&village={V_A}", 200)
+        check("verify", "/verify/", 404, "post", {"a:" + "1" * 16: "无法核实"})     # another village's issue
+        check("verify", "/verify/", 302 if village else 404, "post", {"a:" + "0" * 16: "无法核实"})
+        check("verify_workbook", "/verify/workbook.xlsx", 200 if village else 404)
+        check("verify_workbook", f"/verify/workbook.xlsx?township={T_A}&village={V_A}", 200)
+        check("verify_workbook", f"/verify/workbook.xlsx?township={T_B}&village={V_B}", 404 if township else 200)
+        check("verify_return", "/verify/return/", 302, "post")
+        check("progress", "/progress/", 404 if village else 200)
+        check("progress_zip", f"/progress/workbooks.zip?township={T_A}", 404 if village else 200)
+        check("progress_zip", f"/progress/workbooks.zip?township={T_B}", 404 if village or not county else 200)
+        check("household", "/households/k1/", 200)
+        check("household", "/households/k100/", 200 if county else 404)
+        check("household", "/households/no-such-key/", 404)
+        check("rules", "/rules/", 404 if village else 200)
+        check("audit_sample", "/spot-check/", 200 if county else 404)
+        check("audit_sample", "/spot-check/", 404, "post", {"issue": "0" * 16, "result": "overturned"})  # not sampled
+        check("audit_workbook", "/spot-check/workbook.xlsx", 200 if county else 404)
         check("logout", "/logout/", 302, "post")
     names = {p.name for p in urlpatterns}
     assert names <= covered, f"URL patterns without a matrix entry: {sorted(names - covered)}"
@@ -187,3 +226,35 @@ def test_area_comes_from_the_account_not_the_request(objects, world, login):
         assert c.get(url).status_code == 404
     r = c.post("/submit/", {"upload": objects["uploads"]["vil_a"].key, "period": PERIOD, "role": "county"})
     assert r.status_code == 404
+
+
+def test_issue_pages_escape_text_and_mask_ids_for_villages(objects, world, login):
+    from portal.models import IssueRow
+
+    IssueRow.objects.filter(village=V_A).update(id_number=pid(7), message=f"<b>张伟</b>证件号码{pid(7)}有误")
+    for role, masked in (("vil_a", True), ("town_a", True), ("county", False)):
+        c = login(world[role])
+        for url in ("/issues/", f"/verify/?township={T_A}&village={V_A}"):
+            page = c.get(url).content.decode()
+            assert "<b>张伟</b>" not in page and "&lt;b&gt;张伟&lt;/b&gt;" in page, (role, url)
+            assert "&lt;script&gt;" in page or url == "/issues/"          # the village's own name, escaped
+            assert (pid(7) in page) is not masked, (role, url)
+
+
+def test_return_form_redirects_only_within_the_portal(world, login):
+    c = login(world["vil_a"])
+    for bad in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/", "javascript:alert(1)"):
+        r = c.post("/verify/return/", {"next": bad})
+        assert r.status_code == 302 and r["Location"] == "/verify/", (bad, r["Location"])
+    r = c.post("/verify/return/", {"next": "/spot-check/"})
+    assert r["Location"] == "/spot-check/"
+
+
+def test_issue_filters_offer_all_and_no_empty_area(objects, world, login):
+    from portal.models import IssueRow
+
+    IssueRow.objects.create(period="2026-10", issue_id="c" * 16, rule_id="PRJ-01", rule_name="项目", severity="notice",
+                            status="new", township="", village="", message="县级问题")
+    page = login(world["county"]).get("/issues/").content.decode()
+    assert "<option selected></option>" not in page and '<option value="" selected' not in page
+    assert f"<option>{T_A}</option>" in page and "县级问题" in page
