@@ -456,3 +456,26 @@ def test_evidence_says_medical_data_only_when_loaded(tmp_path):
     (no,) = no.values()
     assert "未提供医保数据" in no and "无参保记录" not in no
     assert "2026年度无参保记录" in yes
+
+
+def test_info_sheet_counts_only_fixed_but_still_there_as_not_fixed(tmp_path):
+    """整改未见效 on the 说明 sheet counts issues answered fixed that are still there, not waivers
+    the county overturned (抽查复核未通过), which carry a flag too."""
+    import openpyxl
+
+    from pipeline.outputs import workbooks as W
+    from pipeline.outputs.vocab import FLAG_AUDIT_OVERTURNED, FLAG_NOT_FIXED
+
+    issues = [{"issue_id": "a", "status": "persisting", "flag": FLAG_NOT_FIXED, "rule_id": "HH-01"},
+              {"issue_id": "b", "status": "reopened", "flag": FLAG_AUDIT_OVERTURNED, "rule_id": "HH-01"},
+              {"issue_id": "c", "status": "new", "flag": None, "rule_id": "HH-01"}]
+    path = tmp_path / "w.xlsx"
+    book = W.Book(path)
+    W.write_info_sheet(W.Sheet(book, W.INFO_SHEET), {"period": "2026-10", "workbook_id": "x", "township": "东镇",
+                                                     "village": "新村", "generated": "2026-10-31"},
+                       issues, mask=True, keep=frozenset(), monitoring_line=None)
+    book.wb.close()
+    wb = openpyxl.load_workbook(path, read_only=True)
+    counts = {r[0]: r[1] for r in wb[W.INFO_SHEET].iter_rows(max_col=2, values_only=True) if r[0]}
+    assert counts[FLAG_NOT_FIXED] == 1
+    assert counts["再次出现"] == 1

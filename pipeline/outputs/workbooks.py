@@ -630,7 +630,7 @@ def write_info_sheet(sh: Sheet, meta: dict, issues: list[dict], *, mask: bool, k
         sh.put(r, 2, st.get(s, 0))
     r += 1
     sh.put(r, 1, FLAG_NOT_FIXED)
-    sh.put(r, 2, sum(1 for i in issues if i.get("flag")))
+    sh.put(r, 2, sum(1 for i in issues if i.get("flag") == FLAG_NOT_FIXED))
     sh.put(r, 4, "上期反馈“属实-已整改”，本期仍然存在的问题，请重点核实")
 
     r += 2
