@@ -8,7 +8,8 @@ The portable subset is DuckDB SQL whose meaning this module carries to Spark exa
 * json_object(k, v, …) builds evidence: on Spark a `named_struct`, turned into JSON text by `to_json`
   where it is not nested in another json_object or a list (the engine canonicalises evidence either way);
 * list(x [ORDER BY …]) / list(DISTINCT x) / list_sort(list(…)) keep NULL elements and DuckDB's order
-  (NULLS LAST) — on Spark a collect of structs, sorted, then unwrapped; string_agg likewise, NULLs skipped;
+  (NULLS LAST), and are NULL over no rows — on Spark a collect of structs, sorted, then unwrapped;
+  string_agg likewise, NULLs skipped;
 * format('…{}…{:.2f}…', …) → format_string with %s / %.2f (NULL when an argument is NULL, as in DuckDB);
 * regular expressions are RE2; those features that differ in Java (\\s, \\S, \\p{Script}) are rewritten;
 * id_check_digit(x) (the GB 11643 check character, a Python function in DuckDB) is inlined as SQL;
@@ -186,7 +187,12 @@ def _ordered_collect(exp, value, keys: list, distinct: bool, not_null: bool = Fa
     sort = exp.Anonymous(this="array_sort", expressions=[agg])
     lam = exp.Lambda(this=exp.Dot(this=exp.column("s_"), expression=exp.to_identifier("v")),
                      expressions=[exp.to_identifier("s_")])
-    return exp.Anonymous(this="transform", expressions=[sort, lam])
+    values = exp.Anonymous(this="transform", expressions=[sort, lam])
+    # an aggregate over no rows is NULL in DuckDB, an empty array in Spark (NULL elements are kept
+    # inside structs, so an empty array means no rows)
+    return exp.If(this=exp.GT(this=exp.Anonymous(this="size", expressions=[values.copy()]),
+                              expression=exp.Literal.number(0)),
+                  true=values, false=exp.Null())
 
 
 def _agg_parts(exp, node):

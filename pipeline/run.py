@@ -347,7 +347,7 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
             }
             if engine_name == "spark":
                 manifest["engine"] = {"name": "spark", "master": spark_master,
-                                      "counties": [name for name, _ in counties]}
+                                      "county_drops": [name for name, _ in counties] if len(counties) > 1 else []}
             clock.lap("history")
 
             phase["now"] = "writing"
