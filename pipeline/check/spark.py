@@ -67,7 +67,7 @@ def ingest_counties(con, drop: Path, counties: list[tuple[str, Path]], parquet: 
                     c.execute(f'UPDATE "{t}" SET _rid = _rid + {i * RID_STRIDE}')
             S.export_parquet(c, parquet, name)
             for t in (*S.TABLES, "schema_findings", "rejected_rows"):
-                arrow = c.execute(f'SELECT * FROM "{t}"').arrow()
+                arrow = c.sql(f'SELECT * FROM "{t}"').to_arrow_table()
                 con.register("_county_rows", arrow)
                 con.execute(f'INSERT INTO "{t}" BY NAME SELECT * FROM _county_rows')
                 con.unregister("_county_rows")
