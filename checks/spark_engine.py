@@ -36,11 +36,16 @@ class SparkUnavailable(RuntimeError):
     """pyspark or Java is missing; str(exc) is one plain sentence."""
 
 
-def session(master: str = "local[*]", tmp: Path | None = None, app: str = "cardcheck"):
-    """A SparkSession for the rule stage (UI off, logging at ERROR, scratch dirs under `tmp`)."""
+def _quiet() -> None:
+    """pyspark warns about pandas 3 on import (and sets warning filters of its own): ignore it."""
     import warnings
 
-    warnings.filterwarnings("ignore", category=FutureWarning)   # pyspark on pandas 3: a notice, not ours
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+
+
+def session(master: str = "local[*]", tmp: Path | None = None, app: str = "cardcheck"):
+    """A SparkSession for the rule stage (UI off, logging at ERROR, scratch dirs under `tmp`)."""
+    _quiet()
     import logging
 
     for name in ("py4j", "pyspark", "SQLQueryContextLogger", "DataFrameQueryContextLogger"):
@@ -48,6 +53,7 @@ def session(master: str = "local[*]", tmp: Path | None = None, app: str = "cardc
     try:
         import pyspark  # noqa: F401
         from pyspark.sql import SparkSession
+        _quiet()
     except ImportError:
         raise SparkUnavailable("pyspark is not installed: install cardcheck with the spark extra "
                                "(pip install 'cardcheck[spark]') or use --engine duckdb") from None
@@ -167,6 +173,7 @@ def evaluate(spark, ref_date: dt.date, params: dict, *, only: set[str] | None = 
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    _quiet()
     values = P.sql_params(params, ref_date)
     present = present_tables(spark) if present is None else present
     if not spark.catalog.tableExists("region_codes"):
