@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench bench-province check-workbooks check-report check-wheel check-same-outputs check-hostile serve-demo check-portal load-portal clean venv
+.PHONY: demo test check-spark bench bench-province check-workbooks check-report check-wheel check-same-outputs check-hostile serve-demo check-portal load-portal clean venv
 
 venv: $(STAMP)
 
@@ -34,6 +34,13 @@ check-same-outputs: $(STAMP)
 ## bench-province: the full monthly run on 1,000,000 households (a 20,000-household county tiled in DuckDB, csv)
 bench-province: $(STAMP)
 	$(BIN)/python -m bench.province --households 1000000
+
+## check-spark: every rule's firing and near-miss fixtures, then the demo end to end, on DuckDB and on Spark:
+## equal issues (a table per rule family) and byte-identical issues.csv (installs pyspark; needs Java 17+)
+check-spark: $(STAMP)
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
+	@$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	$(BIN)/python tests/spark/check_spark.py
 
 ## check-workbooks: open every demo village workbook headless in LibreOffice
 check-workbooks: $(STAMP)

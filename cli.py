@@ -205,6 +205,10 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
+    engine: str = typer.Option("duckdb", "--engine", help="where the rules run: duckdb (default) or spark "
+                                                         "(Parquet + Spark; a folder of county folders is "
+                                                         "read county by county); needs cardcheck[spark] and Java"),
+    spark_master: str = typer.Option("local[*]", "--spark-master", help="Spark master URL for --engine spark"),
 ) -> None:
     """The monthly run: ingest the drop, run every rule, reconcile, write issue lists and reports.
     Exit 0 every file loaded; 1 completed but a file was not loaded (listed with ✗); 2 could not run."""
@@ -214,7 +218,8 @@ def run(
     steps = ConsoleSteps(quiet)
     try:
         res = do_run(drop, period, out=out or s.reports, db=db or s.database, params_file=params,
-                     mask_ids=not no_mask_ids, on_step=steps, data_dir=s.data)
+                     mask_ids=not no_mask_ids, on_step=steps, data_dir=s.data,
+                     engine_name=engine, spark_master=spark_master)
     except RunError as exc:
         if exc.files:
             steps.show_files(exc.files)

@@ -184,9 +184,10 @@ def _signals_deferred():
 
 def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path("data/clean/cardcheck.duckdb"),
         params_file: Path | None = None, mask_ids: bool = True, on_step: OnStep | None = None,
-        data_dir: Path | None = None) -> RunResult:
+        data_dir: Path | None = None, engine_name: str = "duckdb", spark_master: str = "local[*]") -> RunResult:
     """One monthly run. `data_dir` holds the run lock and the swap journals (default: the
-    database's folder)."""
+    database's folder). `engine_name` "spark" runs the rule stage on Spark (`spark_master`) over the
+    canonical tables written as Parquet; a drop of county folders is then read county by county."""
     on_step = on_step or quiet
     try:
         period = normalise_period(period)
@@ -194,6 +195,8 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
         R = reference_date(period)
     except ParamError as exc:
         raise RunError(str(exc)) from None
+    if engine_name not in ("duckdb", "spark"):
+        raise RunError(f"--engine must be duckdb or spark, not {engine_name!r}")
     drop, out, db = Path(drop), Path(out), Path(db)
     if drop.is_file():
         raise RunError(f"{drop} is a file: run takes the folder of one month's files "
@@ -214,13 +217,15 @@ def run(drop: Path, period: str, *, out: Path = Path("reports"), db: Path = Path
             return _run_locked(drop, period, R, files, params, out=out, db=db, mask_ids=mask_ids,
                                on_step=on_step, state=state,
                                cache_dir=None if os.environ.get("CARDCHECK_CACHE", "1") == "0"
-                               else data_dir / "cache" / "ingest")
+                               else data_dir / "cache" / "ingest",
+                               engine_name=engine_name, spark_master=spark_master)
     except runlock.Busy as exc:
         raise RunError(str(exc)) from None
 
 
 def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: dict, *, out: Path, db: Path,
-                mask_ids: bool, on_step: OnStep, state: Path, cache_dir: Path | None = None) -> RunResult:
+                mask_ids: bool, on_step: OnStep, state: Path, cache_dir: Path | None = None,
+                engine_name: str = "duckdb", spark_master: str = "local[*]") -> RunResult:
     import duckdb
 
     started = _now()
@@ -258,8 +263,18 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 on_step(step("read", done=counter["n"], total=len(files), item=rel))
 
             cache_stats: dict = {}
-            reports = ingest(con, files, drop, progress=file_done, max_sheets=params["max_sheets_per_workbook"],
-                             cache_dir=cache_dir, stats=cache_stats)
+            counties: list = []
+            if engine_name == "spark":
+                from pipeline.check import spark as spark_stage
+                parquet = Path(spill) / "parquet"
+                counties = spark_stage.county_drops(drop)
+            if len(counties) > 1:       # a folder of county folders: each county read on its own
+                reports = spark_stage.ingest_counties(
+                    con, drop, counties, parquet, ingest=ingest, progress=file_done,
+                    max_sheets=params["max_sheets_per_workbook"], cache_dir=cache_dir, stats=cache_stats)
+            else:
+                reports = ingest(con, files, drop, progress=file_done, max_sheets=params["max_sheets_per_workbook"],
+                                 cache_dir=cache_dir, stats=cache_stats)
             clock.lap("read")
             file_dicts = [r.as_dict() for r in reports]
             on_step(step("files", data=file_dicts))
@@ -271,7 +286,9 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
 
             # a re-run whose files, parameters and code did not change: the rules' findings (and the
             # contract's verdict) of last time
-            rules_cache = RuleCache(cache_dir.parent / "rules") if cache_dir is not None else None
+            # (DuckDB only: a Spark run computes its own findings, which is what it is for)
+            rules_cache = RuleCache(cache_dir.parent / "rules") \
+                if cache_dir is not None and engine_name == "duckdb" else None
             key = stage_key(reports, params, R, period) if rules_cache is not None else None
             hit = rules_cache.get(key, con) if rules_cache is not None else None
             cache_stats["rules_from_cache"] = hit is not None
@@ -289,7 +306,16 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
                 clock.lap("reconcile")
             else:
                 engine.prepare(con, R, params)
-                results = engine.evaluate(con, R, params)
+                if engine_name == "spark":
+                    if len(counties) == 1:
+                        spark_stage.export_single(con, parquet, counties[0][0])
+                    try:
+                        results = spark_stage.evaluate(con, R, params, parquet=parquet, master=spark_master,
+                                                       scratch=Path(spill) / "spark")
+                    except spark_stage.SparkUnavailable as exc:
+                        raise RunError(str(exc), files=file_dicts) from None
+                else:
+                    results = engine.evaluate(con, R, params)
                 engine.finish(con, period, params)
                 lacking = lacking_townships(con)
                 drop_lacking(con, lacking)
@@ -346,6 +372,9 @@ def _run_locked(drop: Path, period: str, R: dt.date, files: list[Path], params: 
             }
             manifest.update(evidence.for_run(con, "store", period, prev, params))    # returns, rule precision
             sample = evidence.draw_sample(con, "store", period)                       # waiver audit sample
+            if engine_name == "spark":
+                manifest["engine"] = {"name": "spark", "master": spark_master,
+                                      "county_drops": [name for name, _ in counties] if len(counties) > 1 else []}
             clock.lap("history")
 
             phase["now"] = "writing"

@@ -6,11 +6,21 @@ cardcheck itself, never of the input (bad input values become SCH-02 and NULL).
 """
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
-import pandera.pandas as pa
-
 from schemas.tables import TABLES, Col, Table
+
+# pandera loads its pyspark backend when pyspark is installed (cardcheck's spark extra): importing
+# it then prints warnings and, without grpc, can exit the process. The contract is pandas only.
+_BLOCK_SPARK = "pyspark" not in sys.modules
+if _BLOCK_SPARK:
+    sys.modules["pyspark"] = None                # ImportError for pandera: no Spark backend
+try:
+    import pandera.pandas as pa
+finally:
+    if _BLOCK_SPARK and sys.modules.get("pyspark", 0) is None:
+        del sys.modules["pyspark"]
 
 _DTYPES = {"text": str, "id": str, "code": str, "enum": str,
            "int": "Int64", "num": "Float64", "bool": "boolean", "date": "datetime64[us]"}

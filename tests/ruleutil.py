@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 
 import duckdb
 
@@ -47,11 +48,73 @@ def run(con, period: str = "2026-10", params: dict | None = None, only=None) -> 
     engine.prepare(con, R, p)
     results = engine.evaluate(con, R, p, only=set(only) if only else None)
     engine.finish(con, period, p)
-    cur = con.execute("SELECT * FROM issues_current ORDER BY rule_id, household_id, id_number")
-    cols = [d[0] for d in cur.description]
-    out = [dict(zip(cols, r)) for r in cur.fetchall()]
+    out = _current(con)
     run.results = {r.rule_id: r for r in results}
+    if os.environ.get("CARDCHECK_PARITY") == "spark":
+        _spark_parity(con, period, p, R, only, results, out)
     return out
+
+
+def _current(con) -> list[dict]:
+    cur = con.execute("SELECT * FROM issues_current ORDER BY rule_id, household_id, id_number, issue_id")
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------------------- engine parity (make check-spark)
+
+_SPARK = {}
+
+
+def _spark_parity(con, period, p, R, only, duck_results, duck_rows) -> None:
+    """The same rules on Spark over the same tables (exported as Parquet): every issue row — id,
+    keys, evidence, message — must be equal. Records one line per rule for the check-spark table."""
+    import json
+    import tempfile
+
+    from checks import spark_engine as S
+
+    if "spark" not in _SPARK:
+        _SPARK["tmp"] = tempfile.mkdtemp(prefix="cardcheck-parity-")
+        _SPARK["spark"] = S.session("local[2]", _SPARK["tmp"] + "/spark")
+    spark = _SPARK["spark"]
+    root = tempfile.mkdtemp(dir=_SPARK["tmp"])
+    S.export_parquet(con, root, "test")
+    S.register_parquet(spark, root, S.table_schemas(con))
+    results, table = S.evaluate(spark, R, p, only=set(only) if only else None,
+                                present=engine.present_tables(con))
+    con.execute("CREATE OR REPLACE TEMP TABLE issues_raw_duckdb AS SELECT * FROM issues_raw")
+    con.execute(engine.RAW_DDL)
+    con.register("spark_raw", table)
+    con.execute("INSERT INTO issues_raw BY NAME SELECT * FROM spark_raw")
+    con.unregister("spark_raw")
+    engine.finish(con, period, p)
+    spark_rows = _current(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE issues_raw AS SELECT * FROM issues_raw_duckdb")
+    engine.finish(con, period, p)
+
+    def canon(rows):
+        return sorted(tuple(sorted((k, "" if v is None else str(v)) for k, v in r.items())) for r in rows)
+
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+    log = os.environ.get("CARDCHECK_PARITY_LOG")
+    rule_ids = sorted({r.rule_id for r in duck_results} | {r.rule_id for r in results})
+    bad = []
+    for rid in rule_ids:
+        d = [r for r in duck_rows if r["rule_id"] == rid]
+        s = [r for r in spark_rows if r["rule_id"] == rid]
+        equal = canon(d) == canon(s)
+        if not equal:
+            bad.append((rid, d, s))
+        if log:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"test": test, "rule": rid, "duckdb": len(d), "spark": len(s),
+                                    "equal": equal}, ensure_ascii=False) + "\n")
+    if bad:
+        rid, d, s = bad[0]
+        only_d = [r for r in d if canon([r])[0] not in canon(s)]
+        only_s = [r for r in s if canon([r])[0] not in canon(d)]
+        raise AssertionError(f"{rid}: DuckDB and Spark differ\n only DuckDB: {only_d[:3]}\n only Spark: {only_s[:3]}")
 
 
 def fired(issues: list[dict], rule_id: str) -> list[dict]:

@@ -79,7 +79,7 @@ SELECT x.household_id, 'area_after' AS field,
        CASE WHEN count(DISTINCT x.area_after) = 1 THEN regexp_replace(CAST(max(x.area_after) AS VARCHAR), '\.0$', '') END AS value,
        json_object('method', '拆除重建', 'area_after', list_sort(list(DISTINCT x.area_after)),
                    'rebuild_max_area', $rebuild_max_area) AS evidence,
-       format('改造后面积{:g}㎡，上限{:g}㎡', max(x.area_after), $rebuild_max_area) AS detail
+       format('改造后面积{}㎡，上限{}㎡', regexp_replace(format('{:.4f}', max(x.area_after)), '\.?0+$', ''), regexp_replace(format('{:.4f}', $rebuild_max_area), '\.?0+$', '')) AS detail
 FROM v_hou_matched x
 WHERE x.method = '拆除重建' AND x.area_after > $rebuild_max_area
 GROUP BY x.household_id

@@ -69,12 +69,12 @@ rule(
     sql=rf"""
 SELECT {_OUT}, 'due_on' AS field, CAST(l.due_on AS VARCHAR) AS value,
        json_object('borrower_id_number', l.borrower_id_number, 'issued_on', l.issued_on,
-                   'due_on', l.due_on, 'term_days', l.due_on - l.issued_on,
+                   'due_on', l.due_on, 'term_days', date_diff('day', l.issued_on, l.due_on),
                    'max_term_days', $loan_max_term_days) AS evidence,
        format('{{}}的扶贫小额信贷期限过长（放款{{}}，到期{{}}，期限{{}}天，超过{{}}天）', {_WHO},
-              l.issued_on, l.due_on, l.due_on - l.issued_on, $loan_max_term_days) AS detail
+              l.issued_on, l.due_on, date_diff('day', l.issued_on, l.due_on), $loan_max_term_days) AS detail
 FROM v_loan l
-WHERE l.due_on - l.issued_on > $loan_max_term_days
+WHERE date_diff('day', l.issued_on, l.due_on) > $loan_max_term_days
 """,
     message="{detail}，请核实贷款期限",
 )
@@ -127,8 +127,8 @@ WITH l AS (
     WHERE l.borrower_id_number IS NOT NULL
 ), b AS (
     SELECT *,
-           coalesce(len(member_households), 0) = 0 AS b_nomember,
-           coalesce(len(member_households), 0) > 0 AND household_id IS NOT NULL
+           coalesce(array_length(member_households), 0) = 0 AS b_nomember,
+           coalesce(array_length(member_households), 0) > 0 AND household_id IS NOT NULL
                AND NOT list_contains(member_households, household_id) AS b_otherhh
     FROM l
 ), f AS (

@@ -211,9 +211,9 @@ WITH s AS (
                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
     FROM s
 ), gaps AS (  -- each row starting after the running end opens a new island; the days between are a gap
-    SELECT household_id, prev_e + 1 AS gap_from, s - 1 AS gap_to, s - prev_e - 1 AS days
+    SELECT household_id, prev_e + 1 AS gap_from, s - 1 AS gap_to, date_diff('day', prev_e, s) - 1 AS days
     FROM o
-    WHERE prev_e IS NOT NULL AND s - prev_e - 1 > $max_pairing_gap_days
+    WHERE prev_e IS NOT NULL AND date_diff('day', prev_e, s) - 1 > $max_pairing_gap_days
 )
 SELECT household_id, 'start_on' AS field,
        CAST(NULL AS VARCHAR) AS value,                                -- several rows compared

@@ -47,6 +47,8 @@ def _sql(query: str) -> str:
     return re.sub(r"__HH_(\w+)__", lambda m: _hh(f"{m.group(1)}.household_id"), query)
 
 
+_POSITIONS = ", ".join(f"({i})" for i in range(1, 19))
+
 # --- helper relations -------------------------------------------------------------------
 
 view("v_xa_ca", r"""
@@ -81,7 +83,7 @@ WITH akeys AS (          -- the matching form of every ID found in any agency ta
 ), aids AS (            -- distinct (name, ID) pairs: an ID found in several tables is expanded once
     SELECT DISTINCT nname, a_id FROM arows
 ), pos AS (
-    SELECT range AS k FROM range(1, 19)
+    SELECT k FROM (VALUES {_POSITIONS}) AS t(k)     -- 1..18 (VALUES: both engines read it alike)
 ), m_mask AS (           -- member ID with character k removed (substitution blocking key)
     SELECT m_id, nname, k, substr(m_id, 1, k - 1) || substr(m_id, k + 1) AS masked
     FROM mem_n, pos WHERE k <= length(m_id)
@@ -104,10 +106,11 @@ WITH akeys AS (          -- the matching form of every ID found in any agency ta
 ), pairs AS (
     SELECT p.m_id, p.nname, r.agency, r._rid, r.a_id, r.a_key, p.edit, p.pos
     FROM id_pairs p JOIN arows r ON r.nname = p.nname AND r.a_id = p.a_id
+), cand AS (           -- distinct candidate IDs per member ID and name (no DISTINCT window: Spark has none)
+    SELECT m_id, nname, count(DISTINCT a_key) AS n_candidates FROM pairs GROUP BY m_id, nname
 )
-SELECT pairs.*,
-       count(DISTINCT a_key) OVER (PARTITION BY m_id, nname) AS n_candidates
-FROM pairs
+SELECT pairs.*, cand.n_candidates
+FROM pairs JOIN cand ON cand.m_id = pairs.m_id AND cand.nname = pairs.nname
 """)
 
 

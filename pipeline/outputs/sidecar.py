@@ -47,9 +47,10 @@ def export_contract(con, folder: Path, sample_rows: int = CONTRACT_SAMPLE_ROWS) 
 def run_contract(paths: dict[str, str]) -> list[str]:
     """pandera over the exported tables: one line per breach (empty: the contract holds)."""
     import duckdb
-    import pandera.errors
 
-    from schemas.models import model
+    from schemas.models import model        # first: pandera without its Spark backend
+
+    import pandera.errors
 
     problems = []
     con = duckdb.connect()
@@ -79,10 +80,11 @@ def _do(kind: str, payload):
 def _warm_up() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import pandas  # noqa: F401
-    import pandera.pandas  # noqa: F401
-    import great_expectations  # noqa: F401
 
-    from schemas.models import model
+    from pipeline.outputs.expectations import import_gx_without_spark
+    from schemas.models import model        # pandera, without its Spark backend
+
+    import_gx_without_spark()
     from schemas.tables import TABLES
 
     for name in TABLES:
