@@ -205,7 +205,8 @@ def main() -> None:
         name = s["Name"]
         n, fail = int(s["Request Count"]), int(s["Failure Count"])
         p95 = float(s["95%"]) if s["95%"] not in ("N/A", "") else 0.0
-        print(f"{name:<32} {n:>6} {fail:>5} {s['Median Response Time']:>7} {p95:>7.0f} {float(s['Max Response Time']):>7.0f}")
+        med = float(s["Median Response Time"]) if s["Median Response Time"] not in ("N/A", "") else 0.0
+        print(f"{name:<32} {n:>6} {fail:>5} {med:>7.0f} {p95:>7.0f} {float(s['Max Response Time']):>7.0f}")
         if name == "Aggregated":
             continue
         total_fail += fail
