@@ -321,17 +321,10 @@ def feedback(
 ) -> None:
     """Read answered village workbooks and record each answer against its issue (takes effect next run)."""
     from pipeline.store import runlock
-    from pipeline.store.duck import NotADatabase, check_database_file
     from pipeline.cycle.feedback import import_feedback
 
     s = _settings(config, data)
-    db = db or s.database
-    if not db.exists():
-        _fail(f"database not found: {db} (run `cardcheck run` first, or give --data / --db)")
-    try:
-        check_database_file(db)
-    except NotADatabase as exc:
-        _fail(str(exc))
+    db = _existing_database(db or s.database)
     try:
         with runlock.RunLock(s.lock, "cardcheck feedback", timeout=10):
             for msg in runlock.recover(s.state):
@@ -342,6 +335,19 @@ def feedback(
     for line in res.report_lines():
         typer.echo(line)
     raise typer.Exit(res.exit_code)
+
+
+def _existing_database(db: Path) -> Path:
+    """The database a command reads: it must exist and be a DuckDB file (one line otherwise)."""
+    from pipeline.store.duck import NotADatabase, check_database_file
+
+    if not db.exists():
+        _fail(f"database not found: {db} (run `cardcheck run` first, or give --data / --db)")
+    try:
+        check_database_file(db)
+    except NotADatabase as exc:
+        _fail(str(exc))
+    return db
 
 
 @app.command()
@@ -358,16 +364,10 @@ def history(
     from pipeline.cycle.household import history_lines, household_record
     from pipeline.outputs.workbooks import mask_text
     from pipeline.store import runlock
-    from pipeline.store.duck import NotADatabase, check_database_file, connect
+    from pipeline.store.duck import connect
 
     s = _settings(config, data)
-    db = db or s.database
-    if not db.exists():
-        _fail(f"database not found: {db} (run `cardcheck run` first, or give --data / --db)")
-    try:
-        check_database_file(db)
-    except NotADatabase as exc:
-        _fail(str(exc))
+    db = _existing_database(db or s.database)
     try:
         with runlock.RunLock(s.lock, "cardcheck history", timeout=10):
             con = connect(db, read_only=True)

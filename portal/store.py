@@ -69,6 +69,23 @@ def close_pool() -> None:
 
 # ---------------------------------------------------------------------------- uploads
 
+def _write_limited(f, path: Path, limit: int, h=None) -> int:
+    """Write an uploaded file's chunks to `path` (and into hash `h`); past `limit` bytes the file
+    is removed and TooLarge raised. Returns the size."""
+    size = 0
+    with open(path, "wb") as out:
+        for chunk in f.chunks():
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise TooLarge()
+            if h is not None:
+                h.update(chunk)
+            out.write(chunk)
+    return size
+
+
 def save_upload(user, f, period: str, kind: str = "") -> Upload:
     """Store an uploaded file under a generated name inside the store folder."""
     acc = user.account
@@ -85,16 +102,8 @@ def save_upload(user, f, period: str, kind: str = "") -> Upload:
     rel = f"uploads/{month}/{up.key}{ext}"
     path = inside(store(), rel)
     path.parent.mkdir(parents=True, exist_ok=True)
-    h, size = hashlib.sha256(), 0
-    with open(path, "wb") as out:
-        for chunk in f.chunks():
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                path.unlink(missing_ok=True)
-                raise TooLarge()
-            h.update(chunk)
-            out.write(chunk)
+    h = hashlib.sha256()
+    size = _write_limited(f, path, limit, h)
     up.stored, up.size, up.sha256 = rel, size, h.hexdigest()
     up.save()
     return up
@@ -111,15 +120,7 @@ def save_returned(f) -> tuple[str, str]:
     rel = f"returns/{time.strftime('%Y-%m')}/{new_key()}.xlsx"
     path = inside(store(), rel)
     path.parent.mkdir(parents=True, exist_ok=True)
-    size = 0
-    with open(path, "wb") as out:
-        for chunk in f.chunks():
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                path.unlink(missing_ok=True)
-                raise TooLarge()
-            out.write(chunk)
+    _write_limited(f, path, limit)
     return rel, (Path(str(f.name or "")).name or "未命名.xlsx")[:255]
 
 

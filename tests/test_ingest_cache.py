@@ -7,23 +7,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import xlsxwriter
 
 from pipeline.ingest import load as L
 from pipeline.ingest.load import ingest
 from pipeline.run import run
-from tests.test_run_cycle import county
+from tests.test_run_cycle import county, write_xlsx as xlsx
 
 MEMBER_HEADER = ["乡镇", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "性别"]
 ID1, ID2 = "430624198006150131", "430624198208200125"
-
-
-def xlsx(path: Path, rows) -> None:
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet()
-    for i, r in enumerate(rows):
-        ws.write_row(i, 0, r)
-    wb.close()
 
 
 def drop(folder: Path) -> Path:
