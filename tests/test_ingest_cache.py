@@ -195,3 +195,16 @@ def test_cardcheck_cache_0_reads_everything_every_time_and_keeps_nothing(tmp_pat
     assert manifest(tmp_path / "r2")["cache"] == {"files_read": 4, "files_from_cache": 0, "rules_from_cache": False}
     assert not (tmp_path / "data" / "cache").exists()
     same_outputs(tmp_path / "r1", tmp_path / "r2")
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_two_files_with_the_same_bytes_in_one_drop_are_both_read_like_without_a_cache(tmp_path, parallel):
+    """A clerk's copy of a file under another name (same sha256, so the same cache key): found by a
+    user's damaged drop, where the second file's staging folder removed the first's."""
+    d = drop(tmp_path / "drop")
+    shutil.copy(d / "成员_东镇.xlsx", d / "成员_东镇_副本.xls")
+    fresh = load(d, None, parallel=parallel)
+    assert load(d, tmp_path / "cache", parallel=parallel) == fresh
+    stats: dict = {}
+    assert load(d, tmp_path / "cache", stats, parallel=parallel) == fresh
+    assert stats == {"files_read": 0, "files_from_cache": 4}

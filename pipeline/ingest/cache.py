@@ -64,8 +64,10 @@ class IngestCache:
             pass
         return entry
 
-    def staging(self, key: str) -> Path:
-        d = self.folder / ".staging" / f"{key}.{os.getpid()}"
+    def staging(self, key: str, index: int = 0) -> Path:
+        """A fresh folder to read file `index` into (two files of a drop may have the same bytes,
+        so the same key: each gets its own)."""
+        d = self.folder / ".staging" / f"{key}.{os.getpid()}.{index}"
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
         return d
@@ -77,6 +79,9 @@ class IngestCache:
         final = self._dir(key)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
+            if self.get(key) is not None:       # the same bytes were read just before (a copy in the
+                shutil.rmtree(staging, ignore_errors=True)       # drop): keep the entry in use
+                return final
             shutil.rmtree(final, ignore_errors=True)
         os.replace(staging, final)          # on failure the staged files stay where they are
         return final

@@ -1113,7 +1113,7 @@ def ingest(con, files: list[Path], root: Path, *, kind: str | None = None,
         def reject(select: str) -> None:
             con.execute(f"INSERT INTO rejected_rows {select}")
 
-        outdirs = {i: str(cache.staging(keys[i])) for i in todo if i in keys} if cache is not None else None
+        outdirs = {i: str(cache.staging(keys[i], i)) for i in todo if i in keys} if cache is not None else None
         cached = ((i, rels[i], _outcome_of(con, hits[i], rels[i], i, tmp)) for i in sorted(hits))
         fresh = _outcomes(files, rels, todo, kind, tmp, parallel, max_sheets, outdirs, con)
         for i, rel, out in itertools.chain(cached, fresh):
