@@ -12,7 +12,7 @@ The portable subset is DuckDB SQL whose meaning this module carries to Spark exa
   string_agg likewise, NULLs skipped;
 * format('…{}…{:.2f}…', …) → format_string with %s / %.2f (NULL when an argument is NULL, as in DuckDB);
 * regular expressions are RE2; those features that differ in Java (\\s, \\S, \\p{Script}) are rewritten;
-* id_check_digit(x) (the GB 11643 check character, a Python function in DuckDB) is inlined as SQL;
+* id_check_digit(x) (the GB 11643 check character, a DuckDB macro) is inlined as SQL;
 * strftime/try_strptime with %Y%m%d-style formats, to_years(n) added to a date, concat() skipping NULLs.
 Anything else that one engine reads differently is refused by lint(): date subtraction (use date_diff),
 range()/generate_series, DISTINCT inside a window function, {:g} and other format specs,
@@ -27,9 +27,7 @@ import re
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
-# GB 11643: weights of the 17 body digits, and the check character for (sum mod 11)
-_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
-_CHECK_CHARS = "10X98765432"
+from schemas.ids import CHECK_CHARS as _CHECK_CHARS, ID_WEIGHTS as _WEIGHTS
 
 # functions a portable rule may call (DuckDB names as SQLGlot parses them); anything else is refused
 _ALLOWED_FUNCS = {

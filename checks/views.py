@@ -3,7 +3,7 @@
 v_id       every distinct ID-like value of the drop (members, heads, helpers,
            pairings, borrowers, every agency ID column) with its facts: shape,
            birth date, check digit, validity, 18-digit matching form, gender, region.
-           python-stdnum is called once per distinct value (id_check_digit UDF).
+           The check digit is the SQL macro id_check_digit (schemas.ids), per distinct value.
 v_members  every member row joined to its ID facts, with age on R (valid IDs only).
 v_hh       every household_id of households ∪ members with its township/village,
            head name and member counts (rules.md "Which households a rule visits").

@@ -353,3 +353,26 @@ def test_region_codes_read_from_stdnums_file_equal_its_parsed_table():
     fast = ids.region_codes()
     assert fast == ids._region_codes_numdb()
     assert len(fast) > 6000 and "430624" in fast and "110101" in fast
+
+
+def test_check_digit_macro_agrees_with_stdnum_and_is_null_unless_17_ascii_digits():
+    """id_check_digit is SQL (schemas.ids.CHECK_DIGIT_MACRO): it must give stdnum's check character
+    for every body, and NULL where the Python function it replaced gave NULL."""
+    import random
+
+    import duckdb
+
+    from schemas import ids
+
+    con = duckdb.connect()
+    ids.register(con)
+    rng = random.Random(7)
+    bodies = ["".join(rng.choice("0123456789") for _ in range(17)) for _ in range(3000)]
+    bodies += ["0" * 17, "9" * 17]
+    got = con.execute("SELECT b, id_check_digit(b), id_check_digit(b || 'X') FROM unnest(?::VARCHAR[]) t(b)",
+                      [bodies]).fetchall()
+    assert all(c == check_digit(b) and c18 == c for b, c, c18 in got)
+    assert {c for _, c, _ in got} == set("0123456789X")          # every check character reached
+    for v in [None, "", "1234567890123456", "12345678901234567"[:16] + "X", "１２３４５６７８９０１２３４５６７",
+              "1234567890123456٣", " 12345678901234567", "abc"]:
+        assert con.execute("SELECT id_check_digit(?)", [v]).fetchone()[0] is None, v
