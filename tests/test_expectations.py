@@ -118,3 +118,28 @@ def test_previous_without_loaded_rows_is_skipped(prev):
     con = _db(10)
     _, checks, _, _ = plan(con, _manifest(con, "2026-10"), prev)
     assert {c.name for c in checks if c.skipped} >= {"households.row_count", "members.row_count"}
+
+
+def test_key_columns_reach_the_expectations_as_presence_with_pythons_notion_of_blank():
+    """The frames hold 1 / NULL per key column (not the text: a province's members would cost
+    gigabytes in pandas); a value that str.strip() empties counts as empty, as before."""
+    from pipeline.outputs.expectations import PY_SPACE, _frame
+
+    con = duckdb.connect()
+    spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
+    got = con.execute(f"SELECT count(*) FILTER (WHERE regexp_full_match(c, '{PY_SPACE}')) FROM unnest(?::VARCHAR[]) t(c)",
+                      [spaces]).fetchone()[0]
+    assert got == len(spaces) == 29
+    names = ["张三", " ", "\u3000", "\u2003 \t", None, "\u200b", "", " 李四 "]
+    con.execute("CREATE TABLE members (household_id VARCHAR, name VARCHAR, id_number VARCHAR, relation VARCHAR)")
+    con.executemany("INSERT INTO members VALUES ('1', ?, NULL, '户主')", [[n] for n in names])
+    df = _frame(con, "members", ["household_id", "name", "id_number"])
+    assert list(df.columns) == ["household_id", "name", "id_number"]
+    expected = [n is not None and n.strip() != "" for n in names]
+    assert df["name"].notna().tolist() == expected == [True, False, False, False, False, True, False, True]
+    assert df["id_number"].isna().all() and df["household_id"].notna().all()
+    con.execute("CREATE TABLE households (household_id VARCHAR, status VARCHAR, size INTEGER)")
+    con.execute("INSERT INTO households VALUES ('1', '已脱贫', 3), ('2', ' ', NULL)")
+    df = _frame(con, "households", ["household_id", "status", "size", "status"])
+    assert df["status"].tolist()[0] == "已脱贫" and df["status"].isna().tolist() == [False, True]
+    assert df["size"].isna().tolist() == [False, True]

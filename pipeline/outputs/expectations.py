@@ -65,15 +65,36 @@ def _tables(con) -> set[str]:
         "SELECT table_name FROM duckdb_tables() WHERE database_name IN ('memory', 'temp')").fetchall()}
 
 
-def _columns(con, table: str) -> list[str]:
-    return [r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()]
+# the characters Python's str.strip() removes (str.isspace), as an RE2 class: a value made only of
+# them counts as empty, as it would in pandas (test: tests/test_expectations.py)
+PY_SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+            r"\x{205f}\x{3000}]")
+KEEP_TEXT = {"status"}      # read as text (its shares); other key columns only as present / empty
+
+
+def _present_sql(col: str, typ: str) -> str:
+    """1 when the value is present (not NULL, and for text not only whitespace), else NULL."""
+    if typ.upper() in ("VARCHAR", "TEXT", "STRING"):
+        cond = f"NOT regexp_full_match(\"{col}\", '{PY_SPACE}*')"
+    else:
+        cond = f'"{col}" IS NOT NULL'
+    if col in KEEP_TEXT:
+        return f'CASE WHEN {cond} THEN "{col}" END AS "{col}"'
+    return f'CAST(CASE WHEN {cond} THEN 1 END AS UTINYINT) AS "{col}"'
+
+
+def _frame_sql(con, table: str, wanted: list[str]) -> str:
+    """The rows of `table` as the expectations need them: per key column only whether it is
+    present (1 / NULL) — what the not-null expectations count — and the text of `status`. A
+    province's millions of member rows then cost a few bytes a value in pandas, not a string."""
+    have = {r[0]: r[1] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
+    cols = list(dict.fromkeys(c for c in wanted if c in have))
+    sel = ", ".join(_present_sql(c, have[c]) for c in cols) if cols else "1 AS _row"
+    return f'SELECT {sel} FROM "{table}"'
 
 
 def _frame(con, table: str, wanted: list[str]):
-    have = _columns(con, table)
-    cols = [c for c in wanted if c in have]
-    sel = ", ".join(f'"{c}"' for c in cols) if cols else "1 AS _row"
-    return con.execute(f'SELECT {sel} FROM "{table}"').df()
+    return con.execute(_frame_sql(con, table, wanted)).df()
 
 
 VILLAGES_SQL_HH = """SELECT v.township, v.village, count(DISTINCT h.household_id) AS households
@@ -187,7 +208,6 @@ def plan(con, manifest: dict, prev_manifest: dict | None, store_share=_UNSET):
                 checks.append(Check(name, table, title, "ExpectColumnValuesToNotBeNull",
                                     note=f"表中没有“{label}”列"))
                 continue
-            df[col] = df[col].astype(object).where(df[col].notna() & (df[col].astype(str).str.strip() != ""), None)
             checks.append(Check(name, table, title, "ExpectColumnValuesToNotBeNull",
                                 {"column": col, "mostly": NOT_NULL_MOSTLY},
                                 expected=f"非空 ≥ {NOT_NULL_MOSTLY:.0%}"))
@@ -456,11 +476,9 @@ def export_inputs(con, folder: Path, out_dir: Path, manifest: dict, prev_manifes
     for table in ("members", "households"):
         if table not in tables:
             continue
-        have = _columns(con, table)
         wanted = [c for c, _ in KEY_COLUMNS[table]] + (["status"] if table == "households" else [])
-        cols = ", ".join(f'"{c}"' for c in wanted if c in have) or "1 AS _row"
         files[table] = str(folder / f"expect_{table}.parquet")
-        con.execute(f'COPY (SELECT {cols} FROM "{table}") TO {lit(files[table])} (FORMAT parquet)')
+        con.execute(f'COPY ({_frame_sql(con, table, wanted)}) TO {lit(files[table])} (FORMAT parquet)')
     if "households" in tables:
         files["_villages"] = str(folder / "expect_villages.parquet")
         sql = VILLAGES_SQL_HH if "v_hh" in tables else VILLAGES_SQL
