@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-from schemas.tables import TABLES, Col, Table
+from schemas.tables import CONTRACT_SAMPLE_ROWS, TABLES, Col, Table
 
 # pandera loads its pyspark backend when pyspark is installed (cardcheck's spark extra): importing
 # it then prints warnings and, without grpc, can exit the process. The contract is pandas only.
@@ -49,7 +49,7 @@ def model(name: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({c.name: _column(c) for c in t.columns}, name=name, strict=False)
 
 
-SAMPLE_ROWS = 200_000   # larger tables are checked on a reproducible sample (memory, time)
+SAMPLE_ROWS = CONTRACT_SAMPLE_ROWS     # larger tables are checked on a reproducible sample (memory, time)
 
 
 def validate_loaded(con, tables=None, sample_rows: int = SAMPLE_ROWS) -> None:

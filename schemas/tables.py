@@ -67,6 +67,10 @@ def E(*values: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+# the post-load contract (pandera, schemas.models) checks tables above this many rows on a
+# fixed-seed sample: a province's tables are not copied into pandas whole (memory)
+CONTRACT_SAMPLE_ROWS = 100_000
+
 _GEO = (
     Col("county", "县", aliases=("县市区", "区县")),
     Col("township", "乡镇", aliases=("乡(镇)", "镇乡", "乡镇街道")),

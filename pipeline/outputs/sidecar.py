@@ -23,14 +23,16 @@ from pathlib import Path
 
 from schemas.sql import lit
 
-CONTRACT_SAMPLE_ROWS = 200_000   # larger tables are checked on a reproducible sample (schemas.models)
 
 
 # ---------------------------------------------------------------------------- the jobs (either process)
 
-def export_contract(con, folder: Path, sample_rows: int = CONTRACT_SAMPLE_ROWS) -> dict[str, str]:
-    """Each loaded canonical table (or a fixed-seed reservoir sample of it) as a parquet file."""
-    from schemas.tables import TABLES
+def export_contract(con, folder: Path, sample_rows: int | None = None) -> dict[str, str]:
+    """Each loaded canonical table (or a fixed-seed reservoir sample of it, CONTRACT_SAMPLE_ROWS)
+    as a parquet file."""
+    from schemas.tables import CONTRACT_SAMPLE_ROWS, TABLES
+
+    sample_rows = sample_rows or CONTRACT_SAMPLE_ROWS
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
