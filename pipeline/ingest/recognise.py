@@ -6,7 +6,10 @@ which canonical column — or why it cannot be recognised.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import eq, is_, itemgetter, not_
 
 from pipeline.ingest.read import Sheet, cell_text, row_text
 from schemas.headers import is_known, map_normed, norm_header
@@ -165,24 +168,81 @@ def skip_rows(rows: list, start: int, header_norm: list[str] | None = None) -> d
     first cell is a non-negative number, or text that starts with neither a strip character
     nor a 合计-like prefix and cannot be a repeated header: it starts with a digit, or with a
     CJK ideograph (NFKC leaves those and their position alone) other than the first character
-    of the header's first name."""
+    of the header's first name. Each distinct first cell is judged once, and the judging runs
+    at C speed (one regular expression over the distinct texts; see _unsure)."""
     h0 = next((h for h in header_norm if h), "") if header_norm else ""
     h0c = h0[:1] or "\x00"
-    strip, prefixes = _STRIP, SKIP_PREFIXES
-    firsts = [r[0] if r else None for r in rows[start:]]
-    inf = float("inf")
-    # each distinct first cell is judged once (a column of county names has one)
-    data = {c for c in set(firsts) if
-            (type(c) is str and c != "" and c[0] not in strip and not c.startswith(prefixes)
-             and (c[0].isdigit() or ("\u4e00" <= c[0] <= "\u9fff" and c[0] != h0c)))
-            or (type(c) is float and 0 <= c < inf) or (type(c) is int and c >= 0)}
-    maybe = [k for k, c in enumerate(firsts) if c not in data or type(c) is bool]   # True == 1
+    body = rows[start:]
+    try:
+        firsts = list(map(itemgetter(0), body))
+    except IndexError:          # an empty row (text and streamed sheets)
+        firsts = [r[0] if r else None for r in body]
+    unsure = _unsure(set(firsts), h0c)
+    if unsure is None:          # values the fast judge does not take (NaN, line breaks): one by one
+        unsure = set(firsts) - _surely_data(set(firsts), h0c)
+        maybe = [k for k, c in enumerate(firsts) if c in unsure or type(c) is bool]
+    else:
+        maybe = compress(range(len(firsts)), map(unsure.__contains__, firsts))
     out = {}
     for k in maybe:
         why = is_skip_row(rows[start + k], header_norm)
         if why:
             out[start + k] = why
     return out
+
+
+def _surely_data(values: set, h0c: str) -> set:
+    """The first cells (of `values`) that make a row data for certain, judged one by one."""
+    strip, prefixes, inf = _STRIP, SKIP_PREFIXES, float("inf")
+    return {c for c in values if
+            (type(c) is str and c != "" and c[0] not in strip and not c.startswith(prefixes)
+             and (c[0].isdigit() or ("\u4e00" <= c[0] <= "\u9fff" and c[0] != h0c)))
+            or (type(c) is float and 0 <= c < inf) or (type(c) is int and c >= 0)}
+
+
+_UNSURE_TEXT = {}
+
+
+def _unsure(values: set, h0c: str) -> set | None:
+    """The first cells (of `values`) that do not make a row data for certain: text that is empty
+    or starts with anything but an ASCII digit or a CJK ideograph, or with the header's first
+    character, or with a 合计-like prefix; a negative or infinite number; anything else (empty
+    cells, booleans, dates). A subset of what _surely_data leaves (other Unicode digits are left
+    unsure: is_skip_row judges them). None when a value needs the one-by-one judge (NaN, a text
+    with a line break)."""
+    vals = list(values)
+    kinds = list(map(type, vals))
+    if set(kinds) <= {str}:
+        strs, others = vals, []
+    else:
+        is_str = list(map(is_, kinds, repeat(str)))
+        strs, others = list(compress(vals, is_str)), list(compress(vals, map(not_, is_str)))
+    joined = "\n".join(strs)
+    if joined.count("\n") != max(len(strs) - 1, 0):
+        return None
+    pattern = _UNSURE_TEXT.get(h0c)
+    if pattern is None:
+        starts = "|".join(re.escape(p) for p in (h0c, *SKIP_PREFIXES))
+        pattern = _UNSURE_TEXT[h0c] = re.compile(f"\n((?![0-9\u4e00-\u9fff])[^\n]*|(?:{starts})[^\n]*)")
+    unsure = set(pattern.findall("\n" + joined)) if strs else set()
+    if others and set(map(type, others)) <= {float, int}:      # a column of numbers: their range at once
+        if not all(map(eq, others, others)):        # NaN
+            return None
+        if min(others) >= 0 and max(others) < float("inf"):
+            others = []
+    inf = float("inf")
+    for c in others:
+        t = type(c)
+        if t is float:
+            if c != c:
+                return None
+            if 0 <= c < inf:
+                continue
+        elif t is int and c >= 0:
+            continue
+        unsure.add(c)
+    unsure.update((True, False))    # a set holds one of 0 / False (1 / True): bool cells are never sure
+    return unsure
 
 
 def is_skip_row(row: list[str], header_norm: list[str] | None = None) -> str | None:
