@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-from schemas.tables import CONTRACT_SAMPLE_ROWS, TABLES, Col, Table
+from schemas.tables import CONTRACT_SAMPLE_ROWS, TABLES, Col, Table, contract_rows_sql
 
 # pandera loads its pyspark backend when pyspark is installed (cardcheck's spark extra): importing
 # it then prints warnings and, without grpc, can exit the process. The contract is pandas only.
@@ -56,10 +56,8 @@ def validate_loaded(con, tables=None, sample_rows: int = SAMPLE_ROWS) -> None:
     """Validate the loaded canonical tables; raises pandera's SchemaErrors on a contract breach.
 
     The SQL normalisers enforce types and domains by construction; this is the assertion that
-    they did. Tables above `sample_rows` rows are checked on a fixed-seed reservoir sample, so a
-    province-sized table does not have to be copied into pandas whole."""
+    they did. Tables above `sample_rows` rows are checked on a fixed sample (contract_rows_sql), so
+    a province-sized table does not have to be copied into pandas whole."""
     for name in tables or TABLES:
-        n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-        sample = f" USING SAMPLE reservoir({sample_rows} ROWS) REPEATABLE (42)" if n > sample_rows else ""
-        df = con.execute(f'SELECT * EXCLUDE (_extra) FROM "{name}"{sample}').df()
+        df = con.execute(contract_rows_sql(con, name, sample_rows)).df()
         model(name).validate(df, lazy=True)

@@ -71,6 +71,15 @@ def E(*values: str) -> tuple[str, ...]:
 # fixed-seed sample: a province's tables are not copied into pandas whole (memory)
 CONTRACT_SAMPLE_ROWS = 100_000
 
+
+def contract_rows_sql(con, name: str, sample_rows: int = CONTRACT_SAMPLE_ROWS) -> str:
+    """The rows of canonical table `name` the contract checks: all, or about `sample_rows` of them
+    chosen by a hash of the row key (the same rows every time; a reservoir sample cost 2-3x the
+    copy itself)."""
+    n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+    where = f" WHERE hash(_rid) % {n} < {sample_rows}" if n > sample_rows else ""
+    return f'SELECT * EXCLUDE (_extra) FROM "{name}"{where}'
+
 _GEO = (
     Col("county", "县", aliases=("县市区", "区县")),
     Col("township", "乡镇", aliases=("乡(镇)", "镇乡", "乡镇街道")),

@@ -72,3 +72,19 @@ def test_a_contract_breach_fails_the_run_before_the_database_commit(tmp_path, mo
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'runs'").fetchone()[0] in (0, 1)
     if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'runs'").fetchone()[0]:
         assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+def test_contract_sample_is_fixed_and_about_the_size_asked():
+    """Large tables reach the contract as a fixed sample of their rows (by a hash of _rid)."""
+    import duckdb
+
+    from schemas.tables import contract_rows_sql
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT i AS _rid, i % 7 AS v, NULL AS _extra FROM range(10000) r(i)")
+    sql = contract_rows_sql(con, "t", 1000)
+    first = con.execute(f"SELECT list(_rid ORDER BY _rid) FROM ({sql})").fetchone()[0]
+    assert 800 <= len(first) <= 1200
+    assert con.execute(f"SELECT list(_rid ORDER BY _rid) FROM ({sql})").fetchone()[0] == first
+    assert "_extra" not in [d[0] for d in con.execute(sql).description]
+    assert con.execute(f"SELECT count(*) FROM ({contract_rows_sql(con, 't', 10000)})").fetchone()[0] == 10000

@@ -96,9 +96,12 @@ def normalise_id(s: str) -> str:
     return re.sub(f"[{_SEP}]", "", str(s)).translate(_WIDTH)
 
 
+_ID18_RE = re.compile(r"[0-9]{17}[0-9X]")
+
+
 def id_shaped(s) -> bool:
     """An 18-char ID shape (17 digits and a digit or X) after normalising width, case and spaces."""
-    return s is not None and re.fullmatch(r"[0-9]{17}[0-9X]", normalise_id(s)) is not None
+    return s is not None and _ID18_RE.fullmatch(normalise_id(s)) is not None
 
 
 def mask_token(tok: str) -> str:
@@ -323,7 +326,15 @@ def household_ids(con) -> frozenset[str]:
 def keep_keys(ids) -> frozenset[str]:
     """Keys that stay readable in masked text: household and project IDs, except those that are
     themselves ID-shaped (a household registered under its head's 18-digit ID is personal data)."""
-    return frozenset(normalise_id(i) for i in ids if i and not id_shaped(i))
+    out = set()
+    for i in ids:
+        if not i:
+            continue
+        # most keys are plain ASCII digits, which normalise_id leaves as they are
+        n = i if i.isascii() and i.isdigit() else normalise_id(i)
+        if _ID18_RE.fullmatch(n) is None:
+            out.add(n)
+    return frozenset(out)
 
 
 def loaded_tables(con) -> frozenset[str]:
