@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
+from schemas.sql import WS, ZW
 from schemas.tables import CONTRACT_SAMPLE_ROWS, TABLES, Col, Table, contract_rows_sql
 
 # pandera loads its pyspark backend when pyspark is installed (cardcheck's spark extra): importing
@@ -34,11 +35,16 @@ def _column(c: Col) -> pa.Column:
         checks.append(pa.Check.ge(c.lo))
     if c.hi is not None:
         checks.append(pa.Check.le(c.hi))
+    # what the loader guarantees, with its own notion of whitespace (schemas.sql.WS, ZW): a value
+    # with some other space character is data, not a breach. Characters spelled out mean the same
+    # in Python's re and in pyarrow's RE2 (pandas matches Arrow-backed strings with RE2).
     if c.type == "id":
-        # normalised IDs: ASCII digits and X, or a rounded number as Excel shows it
-        checks.append(pa.Check.str_matches(r"^[^\s\u3000\u200b]+$"))
+        # normalised IDs: no whitespace or zero-width character inside
+        checks.append(pa.Check.str_matches(f"^[^{WS}{ZW}]+$"))
     if c.type in ("text", "code", "id"):
-        checks.append(pa.Check(lambda s: ~s.str.match(r"^[\s\u3000]|[\s\u3000]$"),
+        # a search, not str.match: match anchors every alternative at the start, so a trailing
+        # space went unnoticed
+        checks.append(pa.Check(lambda s: ~s.str.contains(f"^[{WS}{ZW}]|[{WS}{ZW}]$", regex=True),
                                element_wise=False, error="not trimmed"))
     return pa.Column(_DTYPES[c.type], checks=checks, nullable=True, coerce=True, required=True)
 

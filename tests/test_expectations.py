@@ -127,8 +127,11 @@ def test_key_columns_reach_the_expectations_as_presence_with_pythons_notion_of_b
 
     con = duckdb.connect()
     spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
+    from schemas.sql import PY_WHITESPACE
+
+    assert sorted(PY_WHITESPACE) == spaces          # the class is exactly Python's whitespace
     got = con.execute(f"SELECT count(*) FILTER (WHERE regexp_full_match(c, '{PY_SPACE}')) FROM unnest(?::VARCHAR[]) t(c)",
-                      [spaces]).fetchone()[0]
+                      [spaces + ["\u200b", "a"]]).fetchone()[0]
     assert got == len(spaces) == 29
     names = ["张三", " ", "\u3000", "\u2003 \t", None, "\u200b", "", " 李四 "]
     con.execute("CREATE TABLE members (household_id VARCHAR, name VARCHAR, id_number VARCHAR, relation VARCHAR)")

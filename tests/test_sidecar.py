@@ -88,3 +88,36 @@ def test_contract_sample_is_fixed_and_about_the_size_asked():
     assert con.execute(f"SELECT list(_rid ORDER BY _rid) FROM ({sql})").fetchone()[0] == first
     assert "_extra" not in [d[0] for d in con.execute(sql).description]
     assert con.execute(f"SELECT count(*) FROM ({contract_rows_sql(con, 't', 10000)})").fetchone()[0] == 10000
+
+
+def test_contract_finds_untrimmed_text_as_the_loader_trims_it(tmp_path):
+    """The contract reads Arrow-backed strings (pandas then matches with RE2, whose \\s is ASCII):
+    an em space, U+3000 or a zero-width space around a value is still a breach (leading or
+    trailing), an inner one or a clean value is not."""
+    import duckdb
+
+    from pipeline.outputs.sidecar import export_contract, run_contract
+    from schemas.tables import TABLES
+
+    con = duckdb.connect()
+    from checks.engine import ensure_tables
+
+    ensure_tables(con)
+    cols = ", ".join(f'"{c}"' for c in TABLES["helpers"].names)
+    row = {c: None for c in TABLES["helpers"].names}
+
+    def with_name(name: str) -> list[str]:
+        con.execute('DELETE FROM helpers')
+        row.update(name=name, id_number="430624198001011234")
+        con.execute(f"INSERT INTO helpers ({cols}, _rid) VALUES ({', '.join('?' * len(row))}, 1)", list(row.values()))
+        return run_contract({"helpers": export_contract(con, tmp_path / name.encode().hex())["helpers"]})
+
+    assert with_name("张三") == [] and with_name("张\u3000三") == []
+    for bad in ("\u2003张三", "张三\u3000", "张三\u00a0", "张三\u200b"):
+        problems = with_name(bad)
+        assert problems and "not trimmed" in problems[0], bad
+    # a space character the loader does not trim is data, not a breach of the loader's contract
+    # (Python's \s took U+2028 and made such a value fail the run)
+    assert with_name("张三\u2028") == []
+    row.update(id_number="430624\u20281980010112")
+    assert run_contract({"helpers": export_contract(con, tmp_path / "id")["helpers"]}) == []

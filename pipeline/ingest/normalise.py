@@ -10,11 +10,10 @@ parsed becomes NULL and is reported as SCH-02 by comparing raw and parsed.
 """
 from __future__ import annotations
 
+from schemas.sql import WS, ZW      # whitespace trimmed around values, zero-width characters
 from schemas.sql import lit as _q
 from schemas.tables import Col, Table
 
-ZW = "\u200b\u200c\u200d\u2060\ufeff"           # zero-width characters
-WS = " \t\r\n\u3000\u00a0\u000b\u000c\u0085\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"  # whitespace trimmed around values
 FW_DIGITS = "０１２３４５６７８９"
 # full-width ASCII block FF01..FF5E -> 21..7E (NFKC for the characters that matter here)
 FW_ASCII = "".join(chr(c) for c in range(0xFF01, 0xFF5F))

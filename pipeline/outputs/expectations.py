@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schemas.sql import PY_WHITESPACE
+
 ROW_TOLERANCE = 0.20          # ± share of the previous period's rows
 NOT_NULL_MOSTLY = 0.99        # share of non-empty values required in key columns
 VILLAGE_GROWTH_MAX = 3.0      # households of a village vs the previous period
@@ -65,10 +67,8 @@ def _tables(con) -> set[str]:
         "SELECT table_name FROM duckdb_tables() WHERE database_name IN ('memory', 'temp')").fetchall()}
 
 
-# the characters Python's str.strip() removes (str.isspace), as an RE2 class: a value made only of
-# them counts as empty, as it would in pandas (test: tests/test_expectations.py)
-PY_SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-            r"\x{205f}\x{3000}]")
+# a value made only of whitespace (as str.strip() sees it) counts as empty, as it would in pandas
+PY_SPACE = f"[{PY_WHITESPACE}]"
 KEEP_TEXT = {"status"}      # read as text (its shares); other key columns only as present / empty
 
 

