@@ -304,6 +304,7 @@ def test_leftovers_of_dead_runs_are_removed_and_live_ones_kept(tmp_path, monkeyp
 
 SIGNAL_DURING_READ = """
 import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)   # as at a terminal (a background job inherits SIG_IGN)
 import pipeline.run as R
 orig = R.ingest
 SIG = getattr(signal, sys.argv[1])
@@ -365,6 +366,7 @@ def test_full_disk_at_the_database_commit_says_so_and_leaves_it_unchanged(tmp_pa
 
 POOL_INTERRUPTED = """
 import os, signal, sys, tempfile
+signal.signal(signal.SIGINT, signal.default_int_handler)   # as at a terminal (a background job inherits SIG_IGN)
 from pathlib import Path
 import duckdb
 from pipeline.ingest.load import ingest
