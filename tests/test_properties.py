@@ -433,6 +433,19 @@ def test_text_column_equals_cell_text(cells):
     assert text_column(list(cells)) == [cell_text(v) for v in cells]
 
 
+@SETTINGS
+@given(st.one_of(st.lists(CELLS, max_size=30), st.lists(st.text(max_size=5), max_size=30),
+                 st.lists(st.one_of(st.text(max_size=5), st.none()), max_size=30)))
+def test_arrow_text_equals_cell_text(cells):
+    """The reader workers' Arrow columns (strings straight in, anything else through text_column)
+    hold cell_text of every cell."""
+    import pyarrow as pa
+
+    from pipeline.ingest.load import _arrow_text
+
+    assert _arrow_text(list(cells), pa).to_pylist() == [cell_text(v) for v in cells]
+
+
 # first cells that sit on the edges of skip_rows' fast path: strip characters, 合计-like prefixes,
 # the header's own first name and its first character, digits (ASCII and full-width), ideographs
 FIRST_CELLS = st.one_of(

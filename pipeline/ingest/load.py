@@ -40,6 +40,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
+from operator import itemgetter
 from pathlib import Path
 
 from checks.engine import ensure_tables
@@ -139,8 +140,13 @@ def make_chunk(target: Path, table: Table, rel: str, pieces: list[Piece], date19
     for p in pieces:
         rows = p.sheet.rows[p.start:]
         n = len(rows)
-        cols = list(zip_longest(*rows, fillvalue=""))   # transpose (C speed)
-        width = len(cols)
+        widths = set(map(len, rows))
+        if len(widths) == 1:        # a grid (every spreadsheet sheet): only the wanted columns, as lists
+            width = widths.pop()
+            cols = _Columns(rows)
+        else:                       # ragged rows (text files): transpose, padding short rows
+            cols = list(zip_longest(*rows, fillvalue=""))   # (C speed)
+            width = len(cols)
         row_col += range(p.start + 1, p.start + n + 1) if p.sheet.row_numbers is None \
             else p.sheet.row_numbers[p.start:]
         k_col += [p.k] * n
@@ -151,8 +157,13 @@ def make_chunk(target: Path, table: Table, rel: str, pieces: list[Piece], date19
         skip_col += skip
         blank = [""] * n
         wanted = [p.columns.get(c) for c in present] + [p.extras.get(h) for h in kept]
-        for t, i in zip(texts, wanted):
-            t += text_column(cols[i]) if i is not None and i < width else blank
+        raw = arrow and len(pieces) == 1        # Arrow checks the cells' types as it converts them
+        for j, i in enumerate(wanted):
+            col = cols[i] if i is not None and i < width else blank
+            if raw:
+                texts[j] = col          # read only from here on: no copy
+            else:
+                texts[j] += text_column(col)
     chunk = Chunk(table.name, rel, date1904, present, kept,
                   sheets={p.sheet.name: p.report_index for p in pieces})
     if arrow:
@@ -160,7 +171,7 @@ def make_chunk(target: Path, table: Table, rel: str, pieces: list[Piece], date19
 
         chunk.data = pa.table({"_row": pa.array(row_col, pa.int64()), "_k": pa.array(k_col, pa.int64()),
                                "_sheet": pa.array(sheet_col, pa.string()), "_skip": pa.array(skip_col, pa.bool_()),
-                               **{nm: pa.array(v, pa.string()) for nm, v in zip(names, texts)}})
+                               **{nm: _arrow_text(v, pa) for nm, v in zip(names, texts)}})
         return chunk
     with open(target, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -173,6 +184,29 @@ def make_chunk(target: Path, table: Table, rel: str, pieces: list[Piece], date19
                          for r in zip(row_col, k_col, sheet_col, skip_col, *texts)])
     chunk.path = str(target)
     return chunk
+
+
+def _arrow_text(values: list, pa):
+    """A column of cell values as an Arrow string array of their text (read.text_column). A column
+    of nothing but strings (almost every one) goes straight in: the type check is Arrow's own, done
+    while it converts, instead of a Python pass over the cells."""
+    try:
+        arr = pa.array(values, pa.string())
+        if arr.null_count == 0:
+            return arr
+    except (pa.ArrowTypeError, pa.ArrowInvalid):        # a number, a date … among the strings
+        pass
+    return pa.array(text_column(values), pa.string())
+
+
+class _Columns:
+    """Column j of equally wide rows, made when asked (C speed: one itemgetter pass per column)."""
+
+    def __init__(self, rows: list):
+        self.rows = rows
+
+    def __getitem__(self, j: int) -> list:
+        return list(map(itemgetter(j), self.rows))
 
 
 @dataclass
