@@ -482,6 +482,12 @@ def _message(exc: BaseException) -> str | None:
 
     if isinstance(exc, MemoryError):
         return "not enough memory for this work; close other programs or lower CARDCHECK_READERS"
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):       # a reader or workbook writer was killed (the OOM killer …)
+        return ("a process reading the files or writing the workbooks was stopped by the system (usually: "
+                "not enough memory); nothing was changed — close other programs, or set CARDCHECK_READERS=1 "
+                "and CARDCHECK_WRITERS=1")
     if isinstance(exc, OSError):
         path = f" {exc.filename}" if exc.filename else ""
         if exc.errno == errno.ENOSPC:

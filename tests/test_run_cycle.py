@@ -387,6 +387,40 @@ except KeyboardInterrupt:
 """
 
 
+POOL_KILLED = """
+import multiprocessing, os, shutil, signal, sys
+from pathlib import Path
+import duckdb
+import cli
+from pipeline.ingest.load import ingest
+root = Path(sys.argv[1])
+first = sorted(root.glob("*.xlsx"))[0]
+for k in range(12):                       # enough files that the pool is busy after the first
+    shutil.copy(first, root / f"copy{k:02d}.xlsx")
+def progress(rel):                        # the system kills the readers (as the OOM killer does)
+    for p in multiprocessing.active_children():
+        os.kill(p.pid, signal.SIGKILL)
+try:
+    ingest(duckdb.connect(), sorted(root.glob("*.xlsx")), root, parallel=True, progress=progress)
+    print("no error")
+except BaseException as exc:
+    print(type(exc).__name__, "|", cli._message(exc))
+"""
+
+
+def test_a_reader_killed_by_the_system_is_named_not_an_internal_error(tmp_path):
+    """A reader process killed from outside (the OOM killer) stops the run with one sentence about
+    memory, exit 2 — not 'internal error … a defect of cardcheck' (failed before)."""
+    drop = county(tmp_path / "d")
+    proc = subprocess.run([sys.executable, "-c", POOL_KILLED, str(drop)], cwd=ROOT,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    name, _, message = proc.stdout.strip().partition(" | ")
+    assert name == "BrokenProcessPool", proc.stdout + proc.stderr
+    assert message.startswith("a process reading the files or writing the workbooks was stopped by the system")
+    assert "nothing was changed" in message
+
+
 def test_ctrl_c_stops_the_reader_pool_without_tracebacks(tmp_path):
     """Ctrl-C reaches the readers too: the interrupt comes out of ingest as one KeyboardInterrupt,
     with no traceback from any reader process (a guard; the readers now also ignore SIGINT and are
