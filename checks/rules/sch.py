@@ -25,9 +25,11 @@ _REGISTRY = ", ".join(f"'{t.name}'" for t in REGISTRY)
 # Chinese names for messages: the table's title and the field's header as in inputs.md.
 _TITLE = "CASE s.\"table\" " + " ".join(
     f"WHEN '{t.name}' THEN '{t.title}表'" for t in TABLES.values()) + " ELSE s.\"table\" END"
-_HEADER = "CASE s.\"table\" || '.' || coalesce(s.field, '') " + " ".join(
-    f"WHEN '{t.name}.{c.name}' THEN '「{c.header}」'" for t in TABLES.values() for c in t.columns
-) + " ELSE '「' || coalesce(s.field, '') || '」' END"
+# (a VALUES relation joined on table.field: a CASE of ~250 branches cost ~10 ms of planning per rule)
+_HEADERS = "SELECT * FROM (VALUES " + ", ".join(
+    f"('{t.name}.{c.name}', '「{c.header}」')" for t in TABLES.values() for c in t.columns
+) + ") AS t(k, header)"
+_HEADER = "coalesce(hdr.header, '「' || coalesce(s.field, '') || '」')"
 
 # Who the row is about, as a message names it (never NULL).
 _WHO = r"""CASE s."table"
@@ -68,7 +70,7 @@ SELECT s.household_id, s.id_number, s.helper_id_number, s.project_id,
        CASE WHEN s."table" IN ({_REGISTRY}) THEN 'registry' ELSE s."table" END AS source,
        s."table" AS tbl, s.field AS fld, s.value AS val, s.row_hash,
        {_WHO} AS who, {_TITLE} AS title, {_HEADER} AS header
-FROM s
+FROM s LEFT JOIN ({_HEADERS}) hdr ON hdr.k = s."table" || '.' || coalesce(s.field, '')
 """
 
 
