@@ -10,9 +10,8 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from stdnum import numdb
-from stdnum.cn import ric
-
+# stdnum is imported where it is used: importing it loads ssl, socket and pydoc (~30 ms), which
+# `cardcheck validate` (whose check digit and region table need none of it) should not pay
 
 # GB 11643 (ISO 7064 MOD 11-2): weights of the 17 body digits, and the check character for
 # (weighted sum mod 11)
@@ -30,6 +29,8 @@ CHECK_DIGIT_MACRO = (
 
 def check_digit(id17: str) -> str:
     """Check character (0-9 or X) for the first 17 digits of an ID."""
+    from stdnum.cn import ric
+
     return ric.calc_check_digit(id17 + "0")
 
 
@@ -46,11 +47,12 @@ def region_codes() -> tuple[str, ...]:
     Read straight from stdnum's `cn/loc.dat` (a few ms; stdnum's own parser of it takes a quarter
     of a second, which `cardcheck validate` pays on every start); the same codes as walking
     stdnum's parsed table (`_region_codes_numdb`, compared by a test)."""
-    import stdnum
+    from importlib.util import find_spec
 
     try:
-        text = (Path(stdnum.__file__).parent / "cn" / "loc.dat").read_text(encoding="utf-8")
-    except OSError:
+        spec = find_spec("stdnum")      # where stdnum is, without importing it
+        text = (Path(spec.origin).parent / "cn" / "loc.dat").read_text(encoding="utf-8")
+    except (OSError, AttributeError, TypeError):
         return _region_codes_numdb()
     codes, stack = set(), []           # stack: (indent, prefix) of the enclosing lines
     for line in text.splitlines():
@@ -72,6 +74,8 @@ def region_codes() -> tuple[str, ...]:
 
 
 def _region_codes_numdb() -> tuple[str, ...]:
+    from stdnum import numdb
+
     db = numdb.get("cn/loc")
 
     def walk(prefixes, pre=""):
@@ -87,6 +91,8 @@ def _region_codes_numdb() -> tuple[str, ...]:
 
 
 def region_name(code: str) -> str:
+    from stdnum import numdb
+
     parts = numdb.get("cn/loc").info(code)
     return "".join(v for _, p in parts for v in p.values())
 
