@@ -24,7 +24,6 @@ from pathlib import Path
 from schemas.sql import lit
 
 
-
 # ---------------------------------------------------------------------------- the jobs (either process)
 
 def export_contract(con, folder: Path, sample_rows: int | None = None) -> dict[str, str]:
