@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from pipeline import settings as _settings
+from pipeline.store.duck import dicts
 from pipeline.outputs.workbooks import SEVERITY_CN, SEVERITY_FILL, mask_text, mask_token, safe_name  # noqa: F401
 
 Settings = _settings.Settings
@@ -316,8 +317,7 @@ def snapshot(s: Settings, period: str) -> dict | None:
                         WHERE h.period = ?
                         ORDER BY h.township, h.village, h.household_id, h.rule_id, h.issue_id""",
                                       [period, [b[0] for b in books], period])
-                    names = [d[0] for d in cur.description]
-                    issues = [dict(zip(names, r)) for r in cur.fetchall()]
+                    issues = dicts(cur)
                 parts = household_parts(con)
             finally:
                 con.close()
@@ -429,14 +429,12 @@ def record_pending(s: Settings, jobs: list[dict], marks: dict, timeout: float = 
                        issue_id, period, township, village, workbook_id, answer, note, who, answered_on, how,
                        account, coalesce(answered_at, imported_at) AS made_at, file, imported_at
                 FROM feedback WHERE imported_at > ? ORDER BY imported_at""", [marks.get("feedback") or ""])
-            names = [d[0] for d in cur.description]
-            out["feedback"] = [dict(zip(names, r)) for r in cur.fetchall()]
+            out["feedback"] = dicts(cur)
             cur = con.execute("""
                 SELECT coalesce(answer_id, md5(concat_ws('|', recorded_at, file, sheet_row, issue_id))) AS answer_id,
                        issue_id, period, workbook_id, result, note, who, how, recorded_at
                 FROM waiver_audits WHERE recorded_at > ? ORDER BY recorded_at""", [marks.get("audits") or ""])
-            names = [d[0] for d in cur.description]
-            out["audits"] = [dict(zip(names, r)) for r in cur.fetchall()]
+            out["audits"] = dicts(cur)
         finally:
             con.close()
     return out

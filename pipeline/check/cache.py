@@ -22,27 +22,16 @@ from dataclasses import asdict
 from pathlib import Path
 
 from checks.engine import RuleResult
+from pipeline.store.codehash import code_hash
 from schemas.sql import lit
 
 FORMAT = 1
 KEEP = 24                 # entries kept (a county's last two years of periods, a few re-runs each)
 
-_CODE: str | None = None
-
-
 def code_fingerprint() -> str:
     """A hash of every module whose change could change what the rule stage finds."""
-    global _CODE
-    if _CODE is None:
-        root = Path(__file__).resolve().parents[2]
-        h = hashlib.sha256(str(FORMAT).encode())
-        for folder in ("checks", "checks/rules", "schemas", "pipeline/ingest", "pipeline/check",
-                       "pipeline/reconcile"):
-            for p in sorted((root / folder).glob("*.py")):
-                h.update(f"{folder}/{p.name}".encode())
-                h.update(p.read_bytes())
-        _CODE = h.hexdigest()[:16]
-    return _CODE
+    return code_hash(f"rules-{FORMAT}", ("checks", "checks/rules", "schemas", "pipeline/ingest",
+                                         "pipeline/check", "pipeline/reconcile"))
 
 
 def stage_key(reports, params: dict, ref_date, period: str) -> str:

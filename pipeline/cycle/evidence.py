@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline.outputs.vocab import ANSWER_FALSE, ANSWER_TRUE, ANSWER_UNKNOWN
+from pipeline.store.duck import dicts
 
 WINDOW = 12
 MIN_ANSWERS = 20
@@ -117,8 +118,7 @@ def draw_sample(con, schema: str, period: str) -> list[dict]:
                s.rule_id, s.rule_name, s.severity, s.message, s.evidence, s.w AS township_waived, s.h, {cols}
         FROM s {join}
         ORDER BY s.township, s.village, s.household_id, s.rule_id, s.issue_id""", [period])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dicts(cur)
 
 
 def sample_manifest(sample: list[dict], workbook_id: str | None) -> dict:

@@ -13,6 +13,7 @@ nowhere. Set-based queries only.
 from __future__ import annotations
 
 from pipeline.outputs.vocab import AUDIT_RESULTS, HOW_CN, local_text, severity_text, status_text
+from pipeline.store.duck import dicts
 
 
 def _catalog(con) -> dict[str, set[str]]:
@@ -22,11 +23,6 @@ def _catalog(con) -> dict[str, set[str]]:
                             "AND database_name = current_database()").fetchall():
         out.setdefault(t, set()).add(c)
     return out
-
-
-def _dicts(cur) -> list[dict]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def queries(con) -> dict[str, str]:
@@ -77,7 +73,7 @@ def household_record(con, household_id: str) -> dict | None:
     def one(name: str) -> list[dict]:
         if name not in q:
             return []
-        return _dicts(con.execute(f"SELECT * EXCLUDE (household_id) FROM ({q[name]}) WHERE household_id = ?", [hid]))
+        return dicts(con.execute(f"SELECT * EXCLUDE (household_id) FROM ({q[name]}) WHERE household_id = ?", [hid]))
 
     out["members"] = one("members")
     rows = one("household")
@@ -89,13 +85,13 @@ def household_record(con, household_id: str) -> dict | None:
     _has = lambda t: t in cat                  # noqa: E731
     ids = sorted({i["issue_id"] for i in out["issues"]})
     if ids and _has("feedback"):
-        out["answers"] = _dicts(con.execute("""
+        out["answers"] = dicts(con.execute("""
             SELECT issue_id, period, answer, note, who, answered_on, how, account, file, sheet_row,
                    coalesce(answered_at, imported_at) AS at, imported_at
             FROM feedback WHERE issue_id IN (SELECT unnest(?::VARCHAR[]))
             ORDER BY imported_at, sheet_row""", [ids]))
     if ids and _has("waiver_audits"):
-        out["audits"] = _dicts(con.execute("""
+        out["audits"] = dicts(con.execute("""
             SELECT issue_id, period, result, note, who, how, recorded_at FROM waiver_audits
             WHERE issue_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY recorded_at""", [ids]))
     out["periods"] = sorted({i["period"] for i in out["issues"]})

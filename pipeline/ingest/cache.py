@@ -21,6 +21,8 @@ import shutil
 import time
 from pathlib import Path
 
+from pipeline.store.codehash import code_hash
+
 FORMAT = 1
 CACHE_DAYS = 62          # an entry nobody used for two months (a township's old file) goes
 
@@ -28,13 +30,7 @@ CACHE_DAYS = 62          # an entry nobody used for two months (a township's old
 def code_fingerprint() -> str:
     """A hash of the code that reads and normalises files (ingest/, schemas/): any change to it
     makes every cached reading stale."""
-    h = hashlib.sha256(str(FORMAT).encode())
-    here = Path(__file__).resolve().parent
-    for folder in (here, here.parent.parent / "schemas"):
-        for p in sorted(folder.glob("*.py")):
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]
+    return code_hash(f"ingest-{FORMAT}", ("pipeline/ingest", "schemas"))
 
 
 def file_key(sha256: str, kind: str | None, max_sheets: int | None, code: str) -> str:

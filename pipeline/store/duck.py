@@ -38,3 +38,9 @@ def check_database_file(path: Path) -> None:
     if head[_MAGIC_OFFSET:] != _MAGIC:
         raise NotADatabase(f"{path} is not a DuckDB database (cardcheck left it untouched); "
                            f"give --db a .duckdb file or a new name")
+
+
+def dicts(cur) -> list[dict]:
+    """The rows of an executed query as dicts keyed by column name (for pages and reports)."""
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
